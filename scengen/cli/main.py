@@ -1,0 +1,101 @@
+"""The click group and the options and error handling shared by every command.
+
+The CLI is a thin layer: it parses options, calls library functions, writes files and maps
+:class:`~scengen.errors.ScengenError` (and missing files) to a one-line ``Error: ...`` with exit
+status 1. Library code never prints.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scengen import __version__
+from scengen.config import load_yaml
+from scengen.errors import ScengenError
+
+#: exceptions that are the user's input, shown as one line without a traceback
+USER_ERRORS = (ScengenError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError)
+
+
+def _one_line(e: BaseException) -> str:
+    msg = str(e) if not isinstance(e, (FileNotFoundError, PermissionError)) or not e.filename else (
+        f"{e.strerror or e}: {e.filename!r}" if e.strerror else str(e)
+    )
+    return " ".join(msg.split()) or type(e).__name__
+
+
+class ScengenGroup(click.Group):
+    """A click group that turns user errors into ``Error: ...`` and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as e:
+            raise click.ClickException(_one_line(e)) from None
+        except KeyboardInterrupt:
+            click.echo("Error: interrupted; completed outputs are kept, partial ones removed", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=ScengenGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="scengen")
+def cli() -> None:
+    """scengen: renewable scenarios from measured wind / PV output.
+
+    \b
+    train     learn daily profiles with a WGAN-GP
+    generate  sample synthetic scenarios from a trained model
+    evaluate  score scenarios against held-out measured days
+    reduce    Wasserstein k-medoids to K weighted scenarios
+    export    write scenarios for optimisation tools
+    report    self-contained HTML report
+    run       the whole pipeline for a batch of jobs
+    """
+
+
+def seed_option(default: int | None = 0) -> Callable:
+    """``--seed``: the single seed of an entry point, recorded with every output."""
+    return click.option(
+        "--seed",
+        type=int,
+        default=default,
+        show_default=True,
+        help="Random seed (recorded in the outputs; same seed, same result).",
+    )
+
+
+def config_option(f: Callable) -> Callable:
+    """``--config FILE.yaml``: settings from YAML; explicit flags override them."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="YAML config (see configs/); command-line flags override its values.",
+    )(f)
+
+
+def read_config(config_path: Path | None) -> dict[str, Any]:
+    """The YAML mapping of ``--config`` (empty without one)."""
+    return {} if config_path is None else load_yaml(config_path)
+
+
+def echo_err(msg: str) -> None:
+    """Status message on stderr (keeps stdout for results)."""
+    click.echo(msg, err=True)
+
+
+def with_section(config: dict[str, Any], name: str) -> dict[str, Any]:
+    """One section of a config mapping (``{}`` when absent)."""
+    sec = config.get(name) or {}
+    if not isinstance(sec, dict):
+        raise ScengenError(f"config section {name!r} must be a mapping, got {sec!r}")
+    return dict(sec)
+
+

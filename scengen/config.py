@@ -1,0 +1,150 @@
+"""Typed configuration: YAML files under ``configs/`` validated into dataclasses.
+
+Each stage module defines its own ``@dataclass`` of settings (``DataConfig`` in
+:mod:`scengen.data`, ``TrainConfig`` in :mod:`scengen.train`, ...). This module turns plain dicts
+(from YAML) into those dataclasses, rejecting unknown keys and values of the wrong type with an
+error that names the key, and merges CLI overrides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from scengen.errors import ScengenError
+
+T = TypeVar("T")
+
+
+def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a YAML mapping from ``path``."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"config file {str(p)!r} does not exist")
+    try:
+        with open(p, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as e:
+        raise ScengenError(f"config file {str(p)!r} is not valid YAML: {str(e).splitlines()[0]}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ScengenError(f"config file {str(p)!r} must hold a mapping, got {type(data).__name__}")
+    return data
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    """Check/convert ``value`` to the annotated type ``tp``."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _coerce(value, a, where)
+            except ScengenError as e:
+                errors.append(str(e))
+        raise ScengenError(errors[0] if errors else f"{where}: invalid value {value!r}")
+    if origin is typing.Literal:
+        if value not in args:
+            raise ScengenError(f"{where} = {value!r} is not allowed; choose one of {list(args)}")
+        return value
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ScengenError(f"{where} = {value!r} must be a list")
+        inner = args[0] if args else Any
+        out = [_coerce(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
+        return tuple(out) if origin is tuple else out
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ScengenError(f"{where} = {value!r} must be a mapping")
+        kt, vt = args if args else (Any, Any)
+        return {_coerce(k, kt, where): _coerce(v, vt, f"{where}.{k}") for k, v in value.items()}
+    if dataclasses.is_dataclass(tp):
+        if isinstance(value, tp):
+            return value
+        return from_dict(tp, value, where)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ScengenError(f"{where} = {value!r} must be true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ScengenError(f"{where} = {value!r} must be an integer")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ScengenError(f"{where} = {value!r} must be a number")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ScengenError(f"{where} = {value!r} must be a string")
+        return str(value)
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config") -> T:
+    """Build dataclass ``cls`` from a mapping, rejecting unknown keys and wrong types.
+
+    Parameters
+    ----------
+    cls : dataclass type
+    data : dict or None
+        Values by field name; missing fields take the dataclass defaults.
+    where : str
+        Name of the section, used in error messages (``"config.train"``).
+    """
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise ScengenError(f"{where} must be a mapping of settings, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ScengenError(
+            f"{where}: unknown key {unknown[0]!r}; allowed keys are {sorted(fields)}"
+        )
+    kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()}
+    try:
+        return cls(**kwargs)
+    except TypeError as e:
+        raise ScengenError(f"{where}: {e}") from None
+
+
+def to_dict(obj: Any) -> Any:
+    """Plain-Python (YAML/JSON-able) form of a config dataclass."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def override(obj: T, where: str = "config", **changes: Any) -> T:
+    """Return ``obj`` with the non-``None`` ``changes`` applied (CLI flags over YAML)."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        return obj
+    merged = {**to_dict(obj), **changes}
+    return from_dict(type(obj), merged, where)
+
+
+def dump_yaml(obj: Any) -> str:
+    """YAML text of a config dataclass (or dict of them)."""
+    return yaml.safe_dump(to_dict(obj), sort_keys=False)

@@ -1,0 +1,423 @@
+"""The ScenarioSet object and the scenario-directory layout every command reads and writes.
+
+A scenario directory holds
+
+``scenarios.csv``
+    long layout, columns ``scenario,site,step,time,value``; ``time`` is the clock time of the step
+    (``HH:MM``) and ``value`` is in the site's original units (per-unit times capacity).
+``probabilities.csv``
+    columns ``scenario,probability``; non-negative, summing to 1.
+``metadata.json``
+    sites, capacities, units, step length, seed, source and anything the producing stage adds.
+``scenarios.npz``
+    binary copy (per-unit values and probabilities) for fast reload of large sets.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scengen import _io
+from scengen.errors import ScengenError
+
+SCENARIOS_CSV = "scenarios.csv"
+PROBABILITIES_CSV = "probabilities.csv"
+METADATA_JSON = "metadata.json"
+BINARY_NPZ = "scenarios.npz"
+
+#: absolute tolerance on the sum of probabilities
+PROB_TOL = 1e-9
+
+
+def check_probabilities(p: Any, n: int, *, normalize: bool = False, name: str = "probabilities") -> np.ndarray:
+    """Validate a probability vector of length ``n`` and return it as float64.
+
+    Parameters
+    ----------
+    p : array-like or None
+        Probabilities; ``None`` gives equal weights ``1/n``.
+    n : int
+        Number of scenarios.
+    normalize : bool, default False
+        Rescale ``p`` to sum to 1 instead of requiring it (within 1e-9).
+    """
+    if p is None:
+        return np.full(n, 1.0 / n)
+    p = np.asarray(p, dtype=np.float64).reshape(-1)
+    if p.shape[0] != n:
+        raise ScengenError(f"{name} has {p.shape[0]} entries but there are {n} scenarios")
+    if not np.all(np.isfinite(p)):
+        i = int(np.flatnonzero(~np.isfinite(p))[0])
+        raise ScengenError(f"{name}[{i}] = {p[i]} is not a finite number")
+    if np.any(p < 0):
+        i = int(np.flatnonzero(p < 0)[0])
+        raise ScengenError(f"{name}[{i}] = {p[i]:g} is negative; probabilities must be >= 0")
+    total = float(p.sum())
+    if total <= 0:
+        raise ScengenError(f"{name} sum to {total:g}; they must sum to 1")
+    if normalize:
+        return p / total
+    if abs(total - 1.0) > PROB_TOL:
+        raise ScengenError(
+            f"{name} sum to {total:.12g}, not 1 (tolerance {PROB_TOL:g}); "
+            "fix them or pass --normalize"
+        )
+    return p
+
+
+def step_times(n_steps: int, step_minutes: int, start_minute: int = 0) -> list[str]:
+    """Clock time ``HH:MM`` of each step of a day."""
+    mins = (start_minute + step_minutes * np.arange(n_steps)) % (24 * 60)
+    return [f"{m // 60:02d}:{m % 60:02d}" for m in mins]
+
+
+@dataclass
+class ScenarioSet:
+    """Weighted daily scenarios of renewable output.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Shape ``(n_scenarios, n_sites, n_steps)``, output in per-unit of capacity [p.u.].
+    probabilities : numpy.ndarray
+        Shape ``(n_scenarios,)``, non-negative, summing to 1.
+    sites : list of str
+        Site names, one per ``values[:, i]``.
+    step_minutes : int
+        Step length [min].
+    capacities : numpy.ndarray, optional
+        Capacity of each site in ``units`` (1.0 for per-unit data).
+    units : str, default "p.u."
+        Units of ``values * capacities`` (e.g. ``"MW"``).
+    start_minute : int, default 0
+        Clock time of step 0 [min after midnight].
+    ids : numpy.ndarray, optional
+        Integer label of each scenario (default ``0..n-1``); a reduced set keeps the labels of the
+        chosen input scenarios.
+    dates : numpy.ndarray, optional
+        ``datetime64[D]`` date of each scenario when they are measured days.
+    metadata : dict
+        Provenance: source, seed, method, versions, ...
+    """
+
+    values: np.ndarray
+    probabilities: np.ndarray | None = None
+    sites: list[str] = field(default_factory=list)
+    step_minutes: int = 60
+    capacities: np.ndarray | None = None
+    units: str = "p.u."
+    start_minute: int = 0
+    ids: np.ndarray | None = None
+    dates: np.ndarray | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        v = np.asarray(self.values)
+        if v.ndim != 3:
+            raise ScengenError(
+                f"scenario values must have shape (n_scenarios, n_sites, n_steps), got {v.shape}"
+            )
+        if not np.issubdtype(v.dtype, np.floating):
+            v = v.astype(np.float64)
+        self.values = v
+        n, s, t = v.shape
+        if n == 0:
+            raise ScengenError("a scenario set needs at least 1 scenario, got 0")
+        bad = ~np.isfinite(v)
+        if bad.any():
+            i, j, k = (int(a[0]) for a in np.nonzero(bad))
+            raise ScengenError(
+                f"scenario {i}, site {j}, step {k} is {v[i, j, k]}; values must be finite numbers"
+            )
+        self.probabilities = check_probabilities(self.probabilities, n)
+        if not self.sites:
+            self.sites = [f"site{j + 1}" for j in range(s)]
+        self.sites = [str(x) for x in self.sites]
+        if len(self.sites) != s:
+            raise ScengenError(f"{len(self.sites)} site names given for {s} sites in the values")
+        if len(set(self.sites)) != s:
+            raise ScengenError(f"site names must be unique, got {self.sites}")
+        cap = np.ones(s) if self.capacities is None else np.asarray(self.capacities, float).reshape(-1)
+        if cap.shape[0] != s or np.any(~np.isfinite(cap)) or np.any(cap <= 0):
+            raise ScengenError(f"capacities must be {s} positive numbers, got {cap.tolist()}")
+        self.capacities = cap
+        self.step_minutes = int(self.step_minutes)
+        if self.step_minutes <= 0:
+            raise ScengenError(f"step_minutes must be positive, got {self.step_minutes}")
+        self.ids = np.arange(n) if self.ids is None else np.asarray(self.ids, dtype=np.int64)
+        if self.ids.shape != (n,):
+            raise ScengenError(f"ids must have {n} entries, got {self.ids.shape}")
+        if self.dates is not None:
+            self.dates = np.asarray(self.dates, dtype="datetime64[D]")
+            if self.dates.shape != (n,):
+                raise ScengenError(f"dates must have {n} entries, got {self.dates.shape}")
+
+    # ------------------------------------------------------------------ shape helpers
+    @property
+    def n_scenarios(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.values.shape[1])
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.values.shape[2])
+
+    def __len__(self) -> int:
+        return self.n_scenarios
+
+    def flat(self) -> np.ndarray:
+        """Values as a 2-D array ``(n_scenarios, n_sites * n_steps)`` [p.u.]."""
+        return self.values.reshape(self.n_scenarios, -1)
+
+    def in_units(self) -> np.ndarray:
+        """Values in the sites' original units (per-unit times capacity)."""
+        return self.values * self.capacities[None, :, None]
+
+    def times(self) -> list[str]:
+        """Clock time ``HH:MM`` of each step."""
+        return step_times(self.n_steps, self.step_minutes, self.start_minute)
+
+    def subset(self, index: Any, probabilities: Any = None, **metadata: Any) -> ScenarioSet:
+        """A new set with the scenarios ``index`` (probabilities renormalised unless given)."""
+        index = np.asarray(index)
+        if probabilities is None:
+            p = self.probabilities[index]
+            probabilities = p / p.sum()
+        return ScenarioSet(
+            values=self.values[index],
+            probabilities=probabilities,
+            sites=list(self.sites),
+            step_minutes=self.step_minutes,
+            capacities=self.capacities.copy(),
+            units=self.units,
+            start_minute=self.start_minute,
+            ids=self.ids[index],
+            dates=None if self.dates is None else self.dates[index],
+            metadata={**self.metadata, **metadata},
+        )
+
+    def check_compatible(self, other: ScenarioSet, what: str = "scenario sets") -> None:
+        """Raise if ``other`` has different sites or steps."""
+        if list(other.sites) != list(self.sites):
+            raise ScengenError(f"{what} have different sites: {self.sites} vs {other.sites}")
+        if (other.n_steps, other.step_minutes) != (self.n_steps, self.step_minutes):
+            raise ScengenError(
+                f"{what} have different steps: {self.n_steps} x {self.step_minutes} min vs "
+                f"{other.n_steps} x {other.step_minutes} min"
+            )
+
+    def describe(self) -> dict[str, Any]:
+        """Plain-dict summary written to ``metadata.json``."""
+        return {
+            "n_scenarios": self.n_scenarios,
+            "sites": list(self.sites),
+            "n_steps": self.n_steps,
+            "step_minutes": self.step_minutes,
+            "start_minute": self.start_minute,
+            "capacities": [float(c) for c in self.capacities],
+            "units": self.units,
+            "value_units": f"{self.units} (per-unit x capacity)",
+        }
+
+
+# ---------------------------------------------------------------------- writing
+
+
+def long_frame(ss: ScenarioSet, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+    """The long layout ``scenario,site,step,time,value`` of scenarios ``start:stop``.
+
+    ``value`` is in the sites' original units (per-unit times capacity).
+    """
+    stop = ss.n_scenarios if stop is None else min(stop, ss.n_scenarios)
+    n, s, t = stop - start, ss.n_sites, ss.n_steps
+    step = np.tile(np.arange(t, dtype=np.int32), n * s)
+    return pd.DataFrame(
+        {
+            "scenario": np.repeat(ss.ids[start:stop], s * t),
+            "site": pd.Categorical.from_codes(
+                np.tile(np.repeat(np.arange(s, dtype=np.int32), t), n), categories=list(ss.sites)
+            ),
+            "step": step,
+            "time": pd.Categorical.from_codes(step, categories=ss.times()),
+            "value": (ss.values[start:stop] * ss.capacities[None, :, None]).reshape(-1),
+        }
+    )
+
+
+def _write_long_csv(ss: ScenarioSet, path: Path, batch: int = 20_000) -> None:
+    """Write the long CSV in batches of scenarios, keeping memory bounded."""
+    with _io.atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        for a in range(0, ss.n_scenarios, batch):
+            long_frame(ss, a, a + batch).to_csv(f, index=False, header=(a == 0), float_format="%.7g")
+
+
+def write_scenarios(ss: ScenarioSet, out: str | os.PathLike, *, extra_files: dict[str, Any] | None = None, binary: bool = True) -> Path:
+    """Write a scenario directory atomically.
+
+    Parameters
+    ----------
+    ss : ScenarioSet
+    out : path
+        Directory to create (replaced if it exists, only once the new one is complete).
+    extra_files : dict, optional
+        ``{file name: pandas.DataFrame | dict | str}`` written alongside (CSV, JSON or text).
+    binary : bool, default True
+        Also write ``scenarios.npz`` for fast reload.
+    """
+    with _io.staging_dir(out) as d:
+        _write_long_csv(ss, d / SCENARIOS_CSV)
+        _io.write_csv(
+            d / PROBABILITIES_CSV,
+            pd.DataFrame({"scenario": ss.ids, "probability": ss.probabilities}),
+            float_format="%.17g",
+        )
+        meta = {**ss.metadata, **ss.describe()}
+        if ss.dates is not None:
+            meta["dates"] = [str(x) for x in ss.dates]
+        _io.write_json(d / METADATA_JSON, meta)
+        if binary:
+            with _io.atomic_path(d / BINARY_NPZ) as tmp:
+                with open(tmp, "wb") as f:
+                    np.savez(
+                        f,
+                        values=ss.values,
+                        probabilities=ss.probabilities,
+                        ids=ss.ids,
+                        csv_size=np.int64((d / SCENARIOS_CSV).stat().st_size),
+                    )
+        for name, obj in (extra_files or {}).items():
+            if isinstance(obj, pd.DataFrame):
+                _io.write_csv(d / name, obj)
+            elif isinstance(obj, str):
+                _io.write_text(d / name, obj)
+            else:
+                _io.write_json(d / name, obj)
+    return Path(out)
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def is_scenario_dir(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a directory with ``scenarios.csv`` or ``scenarios.npz``."""
+    p = Path(path)
+    return p.is_dir() and ((p / SCENARIOS_CSV).is_file() or (p / BINARY_NPZ).is_file())
+
+
+def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> ScenarioSet:
+    """Read a scenario directory written by :func:`write_scenarios` (or by hand).
+
+    ``scenarios.npz`` is used when present and consistent with ``scenarios.csv`` (same size);
+    otherwise the CSV files are parsed. ``metadata.json`` is optional for hand-made directories
+    (sites then come from the CSV in order of appearance, capacities are 1).
+    """
+    d = Path(path)
+    if not d.exists():
+        raise FileNotFoundError(f"scenario directory {str(d)!r} does not exist")
+    if not d.is_dir():
+        raise ScengenError(f"{str(d)!r} is not a scenario directory (expected a directory)")
+    meta: dict[str, Any] = {}
+    if (d / METADATA_JSON).is_file():
+        try:
+            meta = _io.read_json(d / METADATA_JSON)
+        except ValueError as e:
+            raise ScengenError(f"{str(d / METADATA_JSON)!r} is not valid JSON: {e}") from None
+    csv, npz = d / SCENARIOS_CSV, d / BINARY_NPZ
+    if not csv.is_file() and not npz.is_file():
+        raise ScengenError(f"{str(d)!r} has no {SCENARIOS_CSV}; is it a scenario directory?")
+    values = probs = ids = None
+    if npz.is_file() and meta:
+        with np.load(npz) as z:
+            if not csv.is_file() or int(z["csv_size"]) == csv.stat().st_size:
+                values, ids = z["values"], z["ids"]
+                probs = z["probabilities"]
+    sites = meta.get("sites")
+    if values is None:
+        values, ids, sites = _parse_long_csv(csv, sites, meta)
+    pfile = d / PROBABILITIES_CSV
+    if pfile.is_file():
+        probs = _parse_probabilities(pfile, ids)
+    elif probs is None:
+        probs = None  # equal weights
+    dates = meta.get("dates")
+    return ScenarioSet(
+        values=values,
+        probabilities=check_probabilities(probs, len(values), normalize=normalize, name=f"probabilities in {str(pfile)!r}")
+        if probs is not None
+        else None,
+        sites=list(sites),
+        step_minutes=int(meta.get("step_minutes", 60)),
+        capacities=np.asarray(meta["capacities"]) if "capacities" in meta else None,
+        units=meta.get("units", "p.u."),
+        start_minute=int(meta.get("start_minute", 0)),
+        ids=ids,
+        dates=np.asarray(dates, dtype="datetime64[D]") if dates else None,
+        metadata={k: v for k, v in meta.items() if k not in ("dates",)},
+    )
+
+
+def _parse_long_csv(csv: Path, sites: list[str] | None, meta: dict[str, Any]):
+    try:
+        df = pd.read_csv(csv, usecols=lambda c: c in {"scenario", "site", "step", "value"})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise ScengenError(f"cannot parse {str(csv)!r}: {str(e).splitlines()[0]}") from None
+    missing = {"scenario", "site", "step", "value"} - set(df.columns)
+    if missing:
+        raise ScengenError(
+            f"{str(csv)!r} lacks column(s) {sorted(missing)}; expected scenario,site,step,time,value"
+        )
+    if not pd.api.types.is_numeric_dtype(df["value"]):
+        bad = pd.to_numeric(df["value"], errors="coerce").isna() & df["value"].notna()
+        raise ScengenError(
+            f"{str(csv)!r} column 'value' has a non-numeric entry {df['value'][bad].iloc[0]!r}"
+        )
+    if df["value"].isna().any():
+        row = int(np.flatnonzero(df["value"].isna().to_numpy())[0])
+        raise ScengenError(f"{str(csv)!r} has a missing/NaN value at data row {row + 1}")
+    df["site"] = df["site"].astype(str)
+    found = list(pd.unique(df["site"]))
+    if sites is None:
+        sites = found
+    elif set(found) != set(sites):
+        raise ScengenError(f"{str(csv)!r} has sites {found} but metadata.json lists {sites}")
+    ids = pd.unique(df["scenario"])
+    steps = np.sort(pd.unique(df["step"]))
+    n, s, t = len(ids), len(sites), len(steps)
+    if len(df) != n * s * t or not np.array_equal(steps, np.arange(t)):
+        raise ScengenError(
+            f"{str(csv)!r} is not a complete grid: {len(df)} rows for {n} scenarios x {s} sites x "
+            f"{t} steps (steps must be 0..{t - 1})"
+        )
+    cap = np.asarray(meta.get("capacities", np.ones(s)), float)
+    wide = df.pivot_table(index="scenario", columns=["site", "step"], values="value", aggfunc="first")
+    wide = wide.reindex(index=ids, columns=pd.MultiIndex.from_product([sites, steps]))
+    if wide.isna().any().any():
+        raise ScengenError(f"{str(csv)!r} has duplicate or missing (scenario, site, step) rows")
+    values = wide.to_numpy(float).reshape(n, s, t) / cap[None, :, None]
+    return values, np.asarray(ids, dtype=np.int64), sites
+
+
+def _parse_probabilities(pfile: Path, ids: np.ndarray) -> np.ndarray:
+    try:
+        pdf = pd.read_csv(pfile)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ScengenError(f"cannot parse {str(pfile)!r}: {str(e).splitlines()[0]}") from None
+    if not {"scenario", "probability"} <= set(pdf.columns):
+        raise ScengenError(f"{str(pfile)!r} must have columns scenario,probability; got {list(pdf.columns)}")
+    p = pd.to_numeric(pdf["probability"], errors="coerce")
+    if p.isna().any():
+        i = int(np.flatnonzero(p.isna().to_numpy())[0])
+        raise ScengenError(f"{str(pfile)!r} row {i + 1}: probability {pdf['probability'][i]!r} is not a number")
+    s = pd.Series(p.to_numpy(float), index=pdf["scenario"].to_numpy())
+    if s.index.has_duplicates or set(s.index) != set(ids.tolist()):
+        raise ScengenError(f"{str(pfile)!r} does not list each scenario of scenarios.csv exactly once")
+    return s.reindex(ids).to_numpy(float)
