@@ -170,3 +170,66 @@ def split_days(profiles: Profiles, test_fraction: float = 0.2, seed: int = 0) ->
     test = np.zeros(profiles.n_days, bool)
     test[rng.choice(profiles.n_days, n_test, replace=False)] = True
     return profiles.subset(~test), profiles.subset(test)
+
+
+SPLIT_CSV = "split.csv"
+PROFILES_NPZ = "profiles.npz"
+
+
+def save_split(run_dir: str | os.PathLike, train: Profiles, test: Profiles) -> None:
+    """Record a train / test split in a run directory.
+
+    Writes ``split.csv`` (``date,set`` with set ``train`` or ``test``) and ``profiles.npz`` (the
+    per-unit values and dates of both parts, sites, capacities, units, step length), so later
+    stages can evaluate against the held-out days without the source CSV.
+    """
+    from pathlib import Path
+
+    from scengen import _io
+
+    d = Path(run_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    split = pd.DataFrame(
+        {
+            "date": np.concatenate([train.dates, test.dates]).astype(str),
+            "set": ["train"] * train.n_days + ["test"] * test.n_days,
+        }
+    ).sort_values("date", kind="stable")
+    _io.write_csv(d / SPLIT_CSV, split)
+    with _io.atomic_path(d / PROFILES_NPZ) as tmp, open(tmp, "wb") as f:
+        np.savez(
+            f,
+            train_values=train.values,
+            train_dates=train.dates.astype("int64"),
+            test_values=test.values,
+            test_dates=test.dates.astype("int64"),
+            sites=np.asarray(train.sites, dtype=str),
+            capacities=train.capacities,
+            step_minutes=np.int64(train.step_minutes),
+            start_minute=np.int64(train.start_minute),
+            units=np.asarray(train.units),
+            source=np.asarray(train.source),
+        )
+
+
+def load_split(run_dir: str | os.PathLike) -> tuple[Profiles, Profiles]:
+    """The ``(train, test)`` Profiles recorded in a run directory by :func:`save_split`."""
+    from pathlib import Path
+
+    f = Path(run_dir) / PROFILES_NPZ
+    if not f.is_file():
+        raise ScengenError(
+            f"{str(run_dir)!r} has no {PROFILES_NPZ}; is it a run directory written by 'scengen train'?"
+        )
+    with np.load(f) as z:
+        common = dict(
+            sites=[str(s) for s in z["sites"]],
+            capacities=z["capacities"],
+            step_minutes=int(z["step_minutes"]),
+            start_minute=int(z["start_minute"]),
+            units=str(z["units"]),
+            source=str(z["source"]),
+        )
+        train = Profiles(values=z["train_values"], dates=z["train_dates"].astype("datetime64[D]"), **common)
+        test = Profiles(values=z["test_values"], dates=z["test_dates"].astype("datetime64[D]"), **common)
+    return train, test
