@@ -122,6 +122,48 @@ class Profiles:
         )
 
 
+@dataclass
+class DataConfig:
+    """Settings of the ``data`` section of a config.
+
+    Parameters
+    ----------
+    path : str, optional
+        Measurement CSV (a ``timestamp`` column and one column per site).
+    sites : list of str, optional
+        Columns to use (default: all but ``timestamp``).
+    resolution : int, optional
+        Step length to resample to [min] (default: the file's own).
+    capacity : float, list, dict or "max", optional
+        Capacity per site in the file's units: one number for all sites, a list in site order, a
+        ``{site: capacity}`` mapping, or ``"max"`` (each site's maximum). Default: the data must
+        already be per-unit.
+    clip : bool, default False
+        Clip values outside [0, 1] after scaling (counted and reported) instead of failing.
+    test_fraction : float, default 0.2
+        Share of days held out for evaluation.
+    min_days : int, default 10
+        Fewest complete days accepted.
+    """
+
+    path: str | None = None
+    sites: list[str] | None = None
+    resolution: int | None = None
+    capacity: float | list[float] | dict[str, float] | str | None = None
+    clip: bool = False
+    test_fraction: float = 0.2
+    min_days: int = 10
+
+
+def load_from_config(cfg: DataConfig) -> Profiles:
+    """Build Profiles from a :class:`DataConfig`."""
+    if not cfg.path:
+        raise ScengenError("data.path is not set; give the measurement CSV")
+    return load_profiles(
+        cfg.path, sites=cfg.sites, resolution=cfg.resolution, capacity=cfg.capacity, clip=cfg.clip
+    )
+
+
 def fingerprint(p: Profiles) -> str:
     """SHA-256 (hex) of the per-unit values, dates, sites and step length."""
     h = hashlib.sha256()
