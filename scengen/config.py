@@ -31,7 +31,9 @@ def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
         with open(p, encoding="utf-8") as f:
             data = yaml.safe_load(f)
     except yaml.YAMLError as e:
-        raise ScengenError(f"config file {str(p)!r} is not valid YAML: {str(e).splitlines()[0]}") from None
+        raise ScengenError(
+            f"config file {str(p)!r} is not valid YAML: {str(e).splitlines()[0]}"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

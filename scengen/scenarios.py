@@ -35,7 +35,9 @@ BINARY_NPZ = "scenarios.npz"
 PROB_TOL = 1e-9
 
 
-def check_probabilities(p: Any, n: int, *, normalize: bool = False, name: str = "probabilities") -> np.ndarray:
+def check_probabilities(
+    p: Any, n: int, *, normalize: bool = False, name: str = "probabilities"
+) -> np.ndarray:
     """Validate a probability vector of length ``n`` and return it as float64.
 
     Parameters
@@ -143,7 +145,11 @@ class ScenarioSet:
             raise ScengenError(f"{len(self.sites)} site names given for {s} sites in the values")
         if len(set(self.sites)) != s:
             raise ScengenError(f"site names must be unique, got {self.sites}")
-        cap = np.ones(s) if self.capacities is None else np.asarray(self.capacities, float).reshape(-1)
+        cap = (
+            np.ones(s)
+            if self.capacities is None
+            else np.asarray(self.capacities, float).reshape(-1)
+        )
         if cap.shape[0] != s or np.any(~np.isfinite(cap)) or np.any(cap <= 0):
             raise ScengenError(f"capacities must be {s} positive numbers, got {cap.tolist()}")
         self.capacities = cap
@@ -257,10 +263,18 @@ def _write_long_csv(ss: ScenarioSet, path: Path, batch: int = 20_000) -> None:
     """Write the long CSV in batches of scenarios, keeping memory bounded."""
     with _io.atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
         for a in range(0, ss.n_scenarios, batch):
-            long_frame(ss, a, a + batch).to_csv(f, index=False, header=(a == 0), float_format="%.7g")
+            long_frame(ss, a, a + batch).to_csv(
+                f, index=False, header=(a == 0), float_format="%.7g"
+            )
 
 
-def write_scenarios(ss: ScenarioSet, out: str | os.PathLike, *, extra_files: dict[str, Any] | None = None, binary: bool = True) -> Path:
+def write_scenarios(
+    ss: ScenarioSet,
+    out: str | os.PathLike,
+    *,
+    extra_files: dict[str, Any] | None = None,
+    binary: bool = True,
+) -> Path:
     """Write a scenario directory atomically.
 
     Parameters
@@ -351,7 +365,9 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
     dates = meta.get("dates")
     return ScenarioSet(
         values=values,
-        probabilities=check_probabilities(probs, len(values), normalize=normalize, name=f"probabilities in {str(pfile)!r}")
+        probabilities=check_probabilities(
+            probs, len(values), normalize=normalize, name=f"probabilities in {str(pfile)!r}"
+        )
         if probs is not None
         else None,
         sites=list(sites),
@@ -398,7 +414,9 @@ def _parse_long_csv(csv: Path, sites: list[str] | None, meta: dict[str, Any]):
             f"{t} steps (steps must be 0..{t - 1})"
         )
     cap = np.asarray(meta.get("capacities", np.ones(s)), float)
-    wide = df.pivot_table(index="scenario", columns=["site", "step"], values="value", aggfunc="first")
+    wide = df.pivot_table(
+        index="scenario", columns=["site", "step"], values="value", aggfunc="first"
+    )
     wide = wide.reindex(index=ids, columns=pd.MultiIndex.from_product([sites, steps]))
     if wide.isna().any().any():
         raise ScengenError(f"{str(csv)!r} has duplicate or missing (scenario, site, step) rows")
@@ -412,12 +430,18 @@ def _parse_probabilities(pfile: Path, ids: np.ndarray) -> np.ndarray:
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise ScengenError(f"cannot parse {str(pfile)!r}: {str(e).splitlines()[0]}") from None
     if not {"scenario", "probability"} <= set(pdf.columns):
-        raise ScengenError(f"{str(pfile)!r} must have columns scenario,probability; got {list(pdf.columns)}")
+        raise ScengenError(
+            f"{str(pfile)!r} must have columns scenario,probability; got {list(pdf.columns)}"
+        )
     p = pd.to_numeric(pdf["probability"], errors="coerce")
     if p.isna().any():
         i = int(np.flatnonzero(p.isna().to_numpy())[0])
-        raise ScengenError(f"{str(pfile)!r} row {i + 1}: probability {pdf['probability'][i]!r} is not a number")
+        raise ScengenError(
+            f"{str(pfile)!r} row {i + 1}: probability {pdf['probability'][i]!r} is not a number"
+        )
     s = pd.Series(p.to_numpy(float), index=pdf["scenario"].to_numpy())
     if s.index.has_duplicates or set(s.index) != set(ids.tolist()):
-        raise ScengenError(f"{str(pfile)!r} does not list each scenario of scenarios.csv exactly once")
+        raise ScengenError(
+            f"{str(pfile)!r} does not list each scenario of scenarios.csv exactly once"
+        )
     return s.reindex(ids).to_numpy(float)

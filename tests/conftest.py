@@ -24,8 +24,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def synthetic_days(n_days: int = 60, n_sites: int = 2, n_steps: int = 24, seed: int = 0,
-                   kind: str = "wind") -> np.ndarray:
+def synthetic_days(
+    n_days: int = 60, n_sites: int = 2, n_steps: int = 24, seed: int = 0, kind: str = "wind"
+) -> np.ndarray:
     """Smooth, correlated daily profiles in [0, 1], shape (n_days, n_sites, n_steps)."""
     rng = np.random.default_rng(seed)
     t = np.arange(n_steps) / n_steps
@@ -41,9 +42,14 @@ def synthetic_days(n_days: int = 60, n_sites: int = 2, n_steps: int = 24, seed: 
     return np.clip(level + wave + noise, 0, 1)
 
 
-def write_measurement_csv(path: Path, values: np.ndarray, start: str = "2020-01-01",
-                          sites: list[str] | None = None, freq: str = "h",
-                          tz_suffix: str = "") -> Path:
+def write_measurement_csv(
+    path: Path,
+    values: np.ndarray,
+    start: str = "2020-01-01",
+    sites: list[str] | None = None,
+    freq: str = "h",
+    tz_suffix: str = "",
+) -> Path:
     """Write (n_days, n_sites, n_steps) values as a measurement CSV with a timestamp column."""
     n_days, n_sites, n_steps = values.shape
     sites = sites or [f"s{j + 1}" for j in range(n_sites)]
@@ -57,19 +63,25 @@ def write_measurement_csv(path: Path, values: np.ndarray, start: str = "2020-01-
 @pytest.fixture
 def wind_csv(tmp_path) -> Path:
     """A 60-day, 2-site hourly wind CSV in per-unit."""
-    return write_measurement_csv(tmp_path / "wind.csv", synthetic_days(60, 2, 24, seed=1),
-                                 sites=["wf1", "wf2"])
+    return write_measurement_csv(
+        tmp_path / "wind.csv", synthetic_days(60, 2, 24, seed=1), sites=["wf1", "wf2"]
+    )
 
 
 @pytest.fixture
 def pv_csv(tmp_path) -> Path:
     """A 60-day, 3-site hourly PV CSV in per-unit with a +10:00 offset."""
-    return write_measurement_csv(tmp_path / "pv.csv", synthetic_days(60, 3, 24, seed=2, kind="pv"),
-                                 sites=["site1", "site2", "site3"], tz_suffix="+10:00")
+    return write_measurement_csv(
+        tmp_path / "pv.csv",
+        synthetic_days(60, 3, 24, seed=2, kind="pv"),
+        sites=["site1", "site2", "site3"],
+        tz_suffix="+10:00",
+    )
 
 
 @pytest.fixture
 def scenario_set() -> ScenarioSet:
     """200 equally weighted synthetic 2-site scenarios."""
-    return ScenarioSet(synthetic_days(200, 2, 24, seed=3), sites=["wf1", "wf2"],
-                       metadata={"kind": "test"})
+    return ScenarioSet(
+        synthetic_days(200, 2, 24, seed=3), sites=["wf1", "wf2"], metadata={"kind": "test"}
+    )

@@ -7,7 +7,6 @@ status 1. Library code never prints.
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,12 +19,20 @@ from scengen.config import load_yaml
 from scengen.errors import ScengenError
 
 #: exceptions that are the user's input, shown as one line without a traceback
-USER_ERRORS = (ScengenError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError)
+USER_ERRORS = (
+    ScengenError,
+    FileNotFoundError,
+    FileExistsError,
+    NotADirectoryError,
+    PermissionError,
+)
 
 
 def _one_line(e: BaseException) -> str:
-    msg = str(e) if not isinstance(e, (FileNotFoundError, PermissionError)) or not e.filename else (
-        f"{e.strerror or e}: {e.filename!r}" if e.strerror else str(e)
+    msg = (
+        str(e)
+        if not isinstance(e, (FileNotFoundError, PermissionError)) or not e.filename
+        else (f"{e.strerror or e}: {e.filename!r}" if e.strerror else str(e))
     )
     return " ".join(msg.split()) or type(e).__name__
 
@@ -39,7 +46,9 @@ class ScengenGroup(click.Group):
         except USER_ERRORS as e:
             raise click.ClickException(_one_line(e)) from None
         except KeyboardInterrupt:
-            click.echo("Error: interrupted; completed outputs are kept, partial ones removed", err=True)
+            click.echo(
+                "Error: interrupted; completed outputs are kept, partial ones removed", err=True
+            )
             sys.exit(130)
 
 
@@ -97,5 +106,3 @@ def with_section(config: dict[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(sec, dict):
         raise ScengenError(f"config section {name!r} must be a mapping, got {sec!r}")
     return dict(sec)
-
-

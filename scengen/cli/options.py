@@ -35,7 +35,9 @@ def _parse_capacity(text: str | None) -> Any:
 def data_options(f: Callable) -> Callable:
     """Add ``--sites --capacity --resolution --clip/--no-clip --test-fraction``."""
     opts = [
-        click.option("--sites", default=None, help="Comma-separated site columns to use (default: all)."),
+        click.option(
+            "--sites", default=None, help="Comma-separated site columns to use (default: all)."
+        ),
         click.option(
             "--capacity",
             default=None,
@@ -62,7 +64,9 @@ def data_options(f: Callable) -> Callable:
     return f
 
 
-def data_config(section: dict[str, Any] | None, path: str | None = None, **flags: Any) -> DataConfig:
+def data_config(
+    section: dict[str, Any] | None, path: str | None = None, **flags: Any
+) -> DataConfig:
     """Merge the YAML ``data`` section with CLI flags (flags win when given) into a DataConfig.
 
     ``flags`` are the keyword arguments of :func:`data_options` (``sites`` as the raw
