@@ -159,11 +159,21 @@ def load_batch(path: str | Path) -> BatchConfig:
     else:
         defaults, output = {}, str(raw.pop("output", "reports"))
         items = [{"name": path.stem, **raw}]
+        raw = {}
     jobs: list[JobConfig] = []
     seen: set[str] = set()
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise ScengenError(f"{path}: job {i + 1} must be a mapping, got {item!r}")
+        if "config" in item:  # a job may take its sections from a single-job YAML file
+            inc = Path(str(item["config"]))
+            inc = inc if inc.is_absolute() else base / inc
+            sub = load_yaml(inc)
+            sub_data = sub.get("data")
+            if isinstance(sub_data, dict) and isinstance(sub_data.get("path"), str):
+                dp = Path(sub_data["path"])
+                sub_data["path"] = str(dp if dp.is_absolute() else inc.resolve().parent / dp)
+            item = _merge(sub, {k: v for k, v in item.items() if k != "config"})
         name = item.get("name")
         where = f"job {name!r}" if name else f"job {i + 1}"
         if not name or not isinstance(name, str):

@@ -91,8 +91,19 @@ def config_option(f: Callable) -> Callable:
 
 
 def read_config(config_path: Path | None) -> dict[str, Any]:
-    """The YAML mapping of ``--config`` (empty without one)."""
-    return {} if config_path is None else load_yaml(config_path)
+    """The YAML mapping of ``--config`` (empty without one).
+
+    A relative ``data.path`` is taken relative to the config file's folder.
+    """
+    if config_path is None:
+        return {}
+    conf = load_yaml(config_path)
+    data = conf.get("data")
+    if isinstance(data, dict) and isinstance(data.get("path"), str):
+        p = Path(data["path"])
+        if not p.is_absolute():
+            data["path"] = str(Path(config_path).parent / p)
+    return conf
 
 
 def echo_err(msg: str) -> None:
