@@ -17,7 +17,7 @@ def _parse_capacity(text: str | None) -> Any:
     if text is None:
         return None
     text = text.strip()
-    if text == "max":
+    if text.lower() == "max":
         return "max"
     parts = [p.strip() for p in text.split(",") if p.strip()]
     try:
