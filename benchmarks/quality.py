@@ -1,0 +1,148 @@
+"""Quality bar: train the default configs on the shipped wind and PV data, generate 2 000
+scenarios, evaluate them on the held-out days and compare with the references.
+
+The bar (issue 2), on both data sets, with ratios to the history reference (the training days
+themselves, scored on the same held-out days):
+
+- W1(generated, held-out) <= 1.00 x W1(history, held-out)
+- autocorrelation error (lags 1-6) <= 1.5 x history's, ramp-rate W1 <= 1.5 x history's
+- W1 at least 5 % better than a Gaussian copula fitted on the training days (ratio <= 0.95)
+- no copying: median distance generated -> nearest training day >= 0.9 x the median distance
+  held-out day -> nearest training day
+
+Usage (from the repository root)::
+
+    python benchmarks/quality.py                      # both data sets, seed 0
+    python benchmarks/quality.py --data wind --seed 1 --out /tmp/quality
+
+Prints the evaluation table per data set with the ratios, the training time, and PASS/FAIL per
+criterion; writes ``quality.json`` in ``--out``. Exit status 1 when any criterion fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scengen import evaluate as ev  # noqa: E402
+from scengen import generate as gen  # noqa: E402
+from scengen import train as tr  # noqa: E402
+from scengen.config import from_dict, load_yaml  # noqa: E402
+from scengen.data import DataConfig, load_split  # noqa: E402
+
+CONFIGS = {"wind": ROOT / "configs" / "wind.yaml", "pv": ROOT / "configs" / "pv.yaml"}
+N_SCENARIOS = 2000
+
+
+def bar(result: ev.EvaluationResult) -> dict[str, tuple[float, float, bool]]:
+    """``{criterion: (value, limit, passed)}`` of the quality bar."""
+    t = result.table
+    h, c, s = t.loc["history"], t.loc["copula"], t.loc["scenarios"]
+    checks = {
+        "W1 / history W1": (s.wasserstein / h.wasserstein, 1.00, "le"),
+        "autocorr error / history": (s.autocorr_error / h.autocorr_error, 1.5, "le"),
+        "ramp W1 / history": (s.ramp_wasserstein / h.ramp_wasserstein, 1.5, "le"),
+        "W1 / copula W1": (s.wasserstein / c.wasserstein, 0.95, "le"),
+        "nn distance / held-out nn distance": (
+            s.nn_distance / result.heldout_nn_distance,
+            0.9,
+            "ge",
+        ),
+    }
+    return {
+        k: (float(v), lim, bool(v <= lim if op == "le" else v >= lim))
+        for k, (v, lim, op) in checks.items()
+    }
+
+
+def run_one(name: str, out: Path, seed: int, steps: int | None) -> dict:
+    cfg = load_yaml(CONFIGS[name])
+    data = dict(cfg["data"])
+    data["path"] = str((CONFIGS[name].parent / data["path"]).resolve())
+    data_cfg = from_dict(DataConfig, data, "data")
+    model_cfg = from_dict(tr.ModelConfig, cfg.get("model") or {}, "model")
+    train_sec = dict(cfg.get("train") or {})
+    if steps is not None:
+        train_sec["steps"] = steps
+    train_cfg = from_dict(tr.TrainConfig, train_sec, "train")
+    run_dir = out / name
+    t0 = time.perf_counter()
+    meta = tr.train_run(data_cfg, model_cfg, train_cfg, run_dir, seed=seed)
+    t_train = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ss = gen.generate(run_dir, N_SCENARIOS, seed=seed)
+    t_gen = time.perf_counter() - t0
+    train_days, test_days = load_split(run_dir)
+    res = ev.evaluate(ss, test_days.to_scenarios(), train_days.to_scenarios(), seed=seed)
+    checks = bar(res)
+    return {
+        "data": name,
+        "seed": seed,
+        "steps": meta["step"],
+        "device": meta["device"],
+        "train_s": t_train,
+        "steps_per_s": meta["timings"]["steps_per_s"],
+        "generate_s": t_gen,
+        "n_train": meta["data"]["n_train"],
+        "n_test": meta["data"]["n_test"],
+        "table": res.table,
+        "ratios": res.ratios,
+        "heldout_nn_distance": res.heldout_nn_distance,
+        "checks": checks,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default="wind,pv", help="wind, pv or wind,pv")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=None, help="override train.steps (testing)")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "quality")
+    args = ap.parse_args(argv)
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 20)
+    ok, summary = True, []
+    for name in [s.strip() for s in args.data.split(",") if s.strip()]:
+        r = run_one(name, args.out, args.seed, args.steps)
+        print(
+            f"\n=== {name}: {r['n_train']} training / {r['n_test']} held-out days, seed "
+            f"{r['seed']}, {r['steps']} steps on {r['device']} in {r['train_s']:.0f} s "
+            f"({r['steps_per_s']:.1f} steps/s); generate {N_SCENARIOS} in {r['generate_s']:.2f} s"
+        )
+        print(r["table"].to_string(float_format=lambda v: f"{v:.4f}"))
+        print(
+            "ratios to history (nn_distance: to the held-out days' nn distance "
+            f"{r['heldout_nn_distance']:.4f}):"
+        )
+        print(r["ratios"].to_string(float_format=lambda v: f"{v:.3f}"))
+        for k, (v, lim, passed) in r["checks"].items():
+            op = ">=" if k.startswith("nn") else "<="
+            print(f"  {'PASS' if passed else 'FAIL'}  {k:38s} {v:.3f} {op} {lim}")
+            ok &= passed
+        summary.append(
+            {
+                **{k: v for k, v in r.items() if k not in ("table", "ratios", "checks")},
+                "table": r["table"].to_dict(orient="index"),
+                "ratios": r["ratios"].to_dict(orient="index"),
+                "checks": {
+                    k: {"value": v, "limit": lim, "pass": p}
+                    for k, (v, lim, p) in r["checks"].items()
+                },
+            }
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "quality.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
+    print(f"\nquality bar: {'PASS' if ok else 'FAIL'}  (details in {args.out / 'quality.json'})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""``scengen evaluate``: score a scenario directory against held-out measured days."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from scengen import _io
+from scengen.cli.main import cli, config_option, echo_err, read_config, seed_option, with_section
+from scengen.config import from_dict
+
+#: keys of the ``evaluate`` config section used by ``scengen run`` (decision test), not here
+_RESERVED = ("decision", "decision_ks")
+
+
+@cli.command("evaluate")
+@click.argument("scen_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--against",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Run directory of 'scengen train' (its held-out days) or a measurement CSV "
+    "(all its complete days).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Directory for evaluation.csv / evaluation.json [default: SCEN_DIR].",
+)
+@click.option(
+    "--n-copula",
+    type=int,
+    default=None,
+    help="Days drawn from the Gaussian copula [default: 2000].",
+)
+@click.option(
+    "--references/--no-references",
+    default=None,
+    help="Add the history and Gaussian-copula reference rows [default: on, needs training days].",
+)
+@click.option(
+    "--capacity",
+    default=None,
+    help="CSV only: capacity per site ('max', a number, numbers in site order, site=value "
+    "pairs) [default: the scenarios' capacities].",
+)
+@click.option("--resolution", type=int, default=None, help="CSV only: resample to this step [min].")
+@click.option(
+    "--clip/--no-clip", default=None, help="CSV only: clip values outside [0, 1] after scaling."
+)
+@seed_option()
+@config_option
+def evaluate_cmd(
+    scen_dir: Path,
+    against: Path,
+    out: Path | None,
+    n_copula: int | None,
+    references: bool | None,
+    capacity: str | None,
+    resolution: int | None,
+    clip: bool | None,
+    seed: int,
+    config_path: Path | None,
+) -> None:
+    """Score the scenarios in SCEN_DIR against held-out measured days.
+
+    Prints energy score, variogram score (p = 0.5), CRPS, Wasserstein-1 to the held-out days,
+    autocorrelation error (lags 1-6), ramp W1, cross-site correlation error, mean-profile error
+    and the nearest-training-day distance, for the scenarios and for two references fitted on
+    the training days (the training days themselves, 'history', and a Gaussian copula), with
+    the ratios to history. All values are per-unit; lower is better. Writes evaluation.csv and
+    evaluation.json into SCEN_DIR (or --out).
+
+    \b
+    Examples:
+      scengen evaluate runs/wind/scenarios --against runs/wind
+      scengen evaluate runs/wind/reduced --against data/wind_gefcom2012_7farms_2009-2010.csv
+      scengen evaluate runs/pv/scenarios --against runs/pv --seed 1 --out runs/pv/eval
+
+    With a CSV, every complete day of it is held out, scaled with the scenarios' capacities
+    (unless --capacity or the config's data section says otherwise); the references then use
+    the training days of the run recorded in the scenarios' metadata (source_run), if any.
+    """
+    from scengen import evaluate as ev
+    from scengen.cli.options import data_config
+    from scengen.scenarios import read_scenarios
+
+    config = read_config(config_path)
+    section = {k: v for k, v in with_section(config, "evaluate").items() if k not in _RESERVED}
+    if n_copula is not None:
+        section["n_copula"] = n_copula
+    if references is not None:
+        section["references"] = references
+    settings = from_dict(ev.EvaluateConfig, section, "config.evaluate")
+
+    scenarios = read_scenarios(scen_dir)
+    data = None
+    if not Path(against).is_dir():
+        data = data_config(
+            with_section(config, "data"),
+            None,
+            capacity=capacity,
+            resolution=resolution,
+            clip=clip,
+        )
+    heldout, train = ev.heldout_from(against, scenarios, data=data)
+    result = ev.evaluate(
+        scenarios,
+        heldout,
+        train,
+        references=settings.references,
+        n_copula=settings.n_copula,
+        seed=seed,
+        es_max_scenarios=settings.es_max_scenarios,
+    )
+    inputs = {
+        "scenarios": str(scen_dir),
+        "against": str(against),
+        "against_kind": "run_dir" if Path(against).is_dir() else "csv",
+        "train": None if train is None else train.metadata.get("run_dir"),
+        "config": None if config_path is None else str(config_path),
+        **{k: v for k, v in vars(settings).items()},
+    }
+    if "n_in_train" in heldout.metadata:
+        inputs["heldout_days_also_in_train"] = heldout.metadata["n_in_train"]
+    target = Path(out) if out is not None else Path(scen_dir)
+    if target.exists():
+        ev.write_evaluation(result, target, inputs=inputs)
+    else:
+        with _io.staging_dir(target) as d:
+            ev.write_evaluation(result, d, inputs=inputs)
+
+    click.echo(result.summary())
+    if train is None:
+        echo_err("note: no training days known, so no references and no nn_distance")
+    elif inputs.get("heldout_days_also_in_train"):
+        echo_err(
+            f"warning: {inputs['heldout_days_also_in_train']} of the {heldout.n_scenarios} "
+            "days in the CSV are training days of the model"
+        )
+    echo_err(f"wrote {target / ev.EVALUATION_CSV} and {target / ev.EVALUATION_JSON}")

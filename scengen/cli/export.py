@@ -1,0 +1,76 @@
+"""``scengen export``: write a scenario directory for optimisation tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from scengen.cli.main import cli, config_option, echo_err, read_config, seed_option, with_section
+from scengen.config import from_dict, override
+
+
+@cli.command("export")
+@click.argument("scen_dir", metavar="SCEN_DIR", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    default=None,
+    help="long | wide | pypsa | gams | plexos.",
+)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output directory.")
+@click.option(
+    "--start",
+    default=None,
+    help="Date of the first snapshot (pypsa, plexos; adds timestamps to long) [default: "
+    "2020-01-01].",
+)
+@click.option(
+    "--normalize/--no-normalize",
+    default=None,
+    help="Rescale probabilities that do not sum to 1.",
+)
+@seed_option(default=None)
+@config_option
+def export_cmd(
+    scen_dir: Path,
+    fmt: str | None,
+    out: Path,
+    start: str | None,
+    normalize: bool | None,
+    seed: int | None,
+    config_path: Path | None,
+) -> None:
+    """Write the scenarios of SCEN_DIR in a layout an optimisation tool reads.
+
+    \b
+    Formats:
+      long    scenarios.csv (scenario,site,step,time,value) + probabilities.csv
+      wide    scenarios_wide.csv: scenario,site,probability, one column per step
+      pypsa   generators-p_max_pu.csv with (scenario, name) columns + scenario_weightings.csv
+      gams    sets and parameters as CSV for csv2gdx (+ csv2gdx.txt)
+      plexos  one bands-in-columns file per site (one column per scenario) + weights.csv
+
+    \b
+    Examples:
+      scengen export runs/wind/reduced10 --format pypsa --start 2030-01-01 --out runs/wind/pypsa
+      scengen export runs/wind/reduced10 --format gams --out runs/wind/gams
+    """
+    from scengen.cli.reduce import check_metadata
+    from scengen.errors import ScengenError
+    from scengen.export import FORMATS, ExportConfig, export
+    from scengen.scenarios import read_scenarios
+
+    config = read_config(config_path)
+    ecfg = from_dict(ExportConfig, with_section(config, "export"), "config.export")
+    ecfg = override(ecfg, "config.export", format=fmt, start=start, normalize=normalize, seed=seed)
+    if ecfg.format is None:
+        raise ScengenError(f"--format is required; choose one of {list(FORMATS)}")
+    if ecfg.format not in FORMATS:
+        raise ScengenError(
+            f"--format {ecfg.format!r} is not allowed; choose one of {list(FORMATS)}"
+        )
+    ss = read_scenarios(scen_dir, normalize=ecfg.normalize)
+    check_metadata(ss, scen_dir)
+    export(ss, ecfg.format, out, start=ecfg.start, seed=ecfg.seed)
+    echo_err(f"exported {ss.n_scenarios} scenarios x {ss.n_sites} sites as {ecfg.format} -> {out}")

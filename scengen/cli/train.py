@@ -1,0 +1,205 @@
+"""``scengen train``: fit the WGAN-GP on a measurement CSV and write a run directory."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scengen.cli.main import cli, config_option, read_config, seed_option, with_section
+from scengen.cli.options import data_config, data_options
+from scengen.errors import ScengenError
+
+
+def _fmt_time(s: float | None) -> str:
+    if s is None:
+        return "?"
+    s = int(round(s))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+class ProgressLine:
+    """One updating line on stderr: step, losses, Wasserstein estimate, ETA.
+
+    On a terminal the line is redrawn in place (``\\r``); otherwise (logs, CI) a line is printed
+    at most every ``every_s`` seconds and at the end.
+    """
+
+    def __init__(self, every_s: float = 30.0, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.every_s, self.last, self.shown = every_s, 0.0, False
+
+    def __call__(self, info: dict[str, Any]) -> None:
+        step, steps = info["step"], info["steps"]
+        now = time.perf_counter()
+        if not self.tty and now - self.last < self.every_s and step != steps:
+            return
+        self.last = now
+        width = 20
+        filled = int(width * step / max(steps, 1))
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {step}/{steps}  "
+            f"W {info['wasserstein']:.4f}  D {info['critic_loss']:.4f}  "
+            f"G {info['generator_loss']:.4f}  GP {info['gradient_penalty']:.4f}  "
+            f"{_fmt_time(info.get('elapsed'))} ETA {_fmt_time(info.get('eta'))}"
+        )
+        if self.tty:
+            click.echo("\r" + line, nl=False, err=True)
+            self.shown = True
+        else:
+            click.echo(line, err=True)
+
+    def close(self) -> None:
+        if self.tty and self.shown:
+            click.echo("", err=True)
+            self.shown = False
+
+
+@cli.command("train")
+@click.argument("csv", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    "run_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run directory to write (config, metadata, split, metrics, checkpoint).",
+)
+@data_options
+@click.option("--steps", type=int, default=None, help="Generator steps [default: 3000].")
+@click.option("--batch-size", type=int, default=None, help="Days per batch [default: 64].")
+@click.option("--n-critic", type=int, default=None, help="Critic steps per generator step [5].")
+@click.option("--lr", type=float, default=None, help="Adam learning rate [default: 1e-4].")
+@click.option(
+    "--condition",
+    type=str,
+    default=None,
+    help="Condition on the day's label: none, month or season [default: none].",
+)
+@click.option("--device", type=str, default=None, help="auto, cpu or cuda [default: auto].")
+@click.option("--threads", type=int, default=None, help="CPU threads for torch.")
+@click.option("--checkpoint-every", type=int, default=None, help="Checkpoint every N steps [500].")
+@click.option(
+    "--max-minutes", type=float, default=None, help="Stop (with a checkpoint) after this long."
+)
+@click.option("--resume", is_flag=True, help="Continue from RUN_DIR's last checkpoint.")
+@click.option(
+    "--overwrite", is_flag=True, help="Replace a run directory that already holds a checkpoint."
+)
+@seed_option(default=None)
+@config_option
+def train_cmd(
+    csv: Path | None,
+    run_dir: Path,
+    sites: str | None,
+    capacity: str | None,
+    resolution: int | None,
+    clip: bool | None,
+    test_fraction: float | None,
+    steps: int | None,
+    batch_size: int | None,
+    n_critic: int | None,
+    lr: float | None,
+    condition: str | None,
+    device: str | None,
+    threads: int | None,
+    checkpoint_every: int | None,
+    max_minutes: float | None,
+    resume: bool,
+    overwrite: bool,
+    seed: int | None,
+    config_path: Path | None,
+) -> None:
+    """Train a WGAN-GP on the daily profiles of CSV and write RUN_DIR.
+
+    CSV has a 'timestamp' column and one column per site (see 'data' in the README). Settings
+    come from --config (sections data, model, train); flags override them. The held-out days are
+    recorded in RUN_DIR for 'scengen evaluate'. A progress line is shown on stderr.
+
+    \b
+    Examples:
+      scengen train data/wind_gefcom2012_7farms_2009-2010.csv --out runs/wind
+      scengen train --config configs/pv.yaml --out runs/pv --steps 500
+      scengen train data/pv_gefcom2014_3sites.csv --clip --condition month --out runs/pv-m
+      scengen train --out runs/wind --resume          # continue an interrupted run
+    """
+    from scengen import train as _train
+    from scengen.config import from_dict, override
+
+    cfg = read_config(config_path)
+    data_sec = with_section(cfg, "data")
+    model_sec = with_section(cfg, "model")
+    train_sec = with_section(cfg, "train")
+    if seed is None and "seed" in cfg:
+        seed = cfg["seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ScengenError(f"config seed = {seed!r} must be an integer")
+    if csv is not None and not csv.is_file():
+        raise FileNotFoundError(f"measurement file {str(csv)!r} does not exist")
+
+    ckpt_file = run_dir / _train.CHECKPOINT
+    if resume:
+        old = _train.load_checkpoint(run_dir)
+        base = old["config"]
+        data_sec = {**base["data"], **data_sec}
+        model_sec = {**base["model"], **model_sec}
+        train_sec = {**base["train"], **train_sec}
+        if seed is None:
+            seed = int(old["seed"])
+    elif ckpt_file.exists() and not overwrite:
+        raise ScengenError(
+            f"{str(run_dir)!r} already holds a trained model; use --resume to continue it, "
+            "--overwrite to replace it, or another --out"
+        )
+    seed = 0 if seed is None else seed
+
+    data_cfg = data_config(
+        data_sec,
+        str(csv) if csv is not None else None,
+        sites=sites,
+        capacity=capacity,
+        resolution=resolution,
+        clip=clip,
+        test_fraction=test_fraction,
+    )
+    if not data_cfg.path:
+        raise ScengenError("no measurement CSV given; pass CSV or set data.path in --config")
+    if csv is None and config_path is not None and not resume:
+        # a relative data.path in a YAML file is relative to that file's folder
+        p = Path(data_cfg.path)
+        if not p.is_absolute() and "path" in with_section(cfg, "data"):
+            data_cfg.path = str(config_path.parent / p)
+    if not Path(data_cfg.path).is_file():
+        raise FileNotFoundError(f"measurement file {data_cfg.path!r} does not exist")
+    model_cfg = from_dict(_train.ModelConfig, model_sec, "config.model")
+    train_cfg = override(
+        from_dict(_train.TrainConfig, train_sec, "config.train"),
+        "option",
+        steps=steps,
+        batch_size=batch_size,
+        n_critic=n_critic,
+        lr=lr,
+        condition=condition,
+        device=device,
+        threads=threads,
+        checkpoint_every=checkpoint_every,
+        max_minutes=max_minutes,
+    )
+    bar = ProgressLine()
+    try:
+        meta = _train.train_run(
+            data_cfg, model_cfg, train_cfg, run_dir, seed=seed, resume=resume, progress=bar
+        )
+    finally:
+        bar.close()
+    d = meta["data"]
+    t = meta["timings"]
+    click.echo(
+        f"trained {meta['step']} steps on {d['n_train']} days ({d['n_test']} held out) of "
+        f"{len(d['sites'])} sites x {d['n_steps']} steps in {t['train_s']:.0f} s on "
+        f"{meta['device']} ({meta['status']}) -> {run_dir / _train.CHECKPOINT}"
+    )

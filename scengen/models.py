@@ -1,0 +1,170 @@
+"""Networks of the WGAN-GP: a convolutional generator and critic for daily multi-site profiles.
+
+Only the networks live here (no training code); :mod:`scengen.train` trains them.
+
+A daily profile is a tensor ``(n_sites, n_steps)``: sites are the channels of 1-D convolutions
+over time, so each layer mixes all sites (cross-site structure) over a window of neighbouring
+steps (temporal structure), and all sites of a day are generated jointly.
+
+Generator
+    ``z ~ N(0, I)`` (plus an optional label embedding) → linear → a short temporal map
+    ``(channels, L0)`` → ``n_up`` blocks of (nearest ×2 upsampling → conv1d → LeakyReLU) →
+    conv1d to ``n_sites`` channels → crop to ``n_steps`` → sigmoid, so every value is in
+    ``[0, 1]`` [p.u.].
+Critic
+    input channels = the profile, optionally its first difference (ramps) and a broadcast label
+    embedding → conv1d stack with stride-2 downsampling and LeakyReLU (no batch norm, as WGAN-GP
+    requires: the gradient penalty is per sample) → optional minibatch standard-deviation
+    feature → linear → one real score per day.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def _n_up(n_steps: int, max_up: int = 3, min_len: int = 3) -> int:
+    """Number of ×2 upsampling blocks so that the initial map keeps ≥ ``min_len`` steps."""
+    n = 0
+    while n < max_up and math.ceil(n_steps / 2 ** (n + 1)) >= min_len:
+        n += 1
+    return n
+
+
+class Generator(nn.Module):
+    """Map latent noise (and an optional label) to daily profiles in ``[0, 1]``.
+
+    Parameters
+    ----------
+    n_sites, n_steps : int
+        Output shape ``(n_sites, n_steps)`` per sample.
+    latent_dim : int
+        Size of the noise vector ``z``.
+    channels : int
+        Width of the temporal feature maps.
+    n_labels : int
+        Number of condition labels (0 = unconditioned).
+    embed_dim : int
+        Size of the label embedding.
+    kernel_size : int
+        Temporal kernel size of the convolutions (odd).
+    """
+
+    def __init__(
+        self,
+        n_sites: int,
+        n_steps: int,
+        latent_dim: int = 32,
+        channels: int = 64,
+        n_labels: int = 0,
+        embed_dim: int = 8,
+        kernel_size: int = 5,
+    ) -> None:
+        super().__init__()
+        self.n_sites, self.n_steps, self.latent_dim = n_sites, n_steps, latent_dim
+        self.n_labels = n_labels
+        self.n_up = _n_up(n_steps)
+        self.l0 = math.ceil(n_steps / 2**self.n_up)
+        self.channels = channels
+        self.embed = nn.Embedding(n_labels, embed_dim) if n_labels else None
+        in_dim = latent_dim + (embed_dim if n_labels else 0)
+        self.fc = nn.Sequential(nn.Linear(in_dim, channels * self.l0), nn.LeakyReLU(0.2))
+        pad = kernel_size // 2
+        blocks: list[nn.Module] = []
+        for _ in range(self.n_up):
+            blocks += [
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                nn.Conv1d(channels, channels, kernel_size, padding=pad),
+                nn.LeakyReLU(0.2),
+            ]
+        blocks += [nn.Conv1d(channels, channels, kernel_size, padding=pad), nn.LeakyReLU(0.2)]
+        self.body = nn.Sequential(*blocks)
+        self.out = nn.Conv1d(channels, n_sites, kernel_size, padding=pad)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Profiles ``(batch, n_sites, n_steps)`` in ``[0, 1]`` from noise ``(batch, latent_dim)``."""
+        if self.embed is not None:
+            if labels is None:
+                raise ValueError("this generator is conditional: labels are required")
+            z = torch.cat([z, self.embed(labels)], dim=1)
+        h = self.fc(z).view(z.shape[0], self.channels, self.l0)
+        h = self.body(h)
+        return torch.sigmoid(self.out(h)[:, :, : self.n_steps])
+
+
+class Critic(nn.Module):
+    """Score daily profiles (higher = more real); no batch norm.
+
+    Parameters
+    ----------
+    n_sites, n_steps : int
+        Input shape ``(n_sites, n_steps)`` per sample.
+    channels : int
+        Width of the first convolution (doubled at each downsampling, capped at 4×).
+    n_labels : int
+        Number of condition labels (0 = unconditioned).
+    embed_dim : int
+        Size of the label embedding (broadcast over time as extra input channels).
+    kernel_size : int
+        Temporal kernel size (odd).
+    diff : bool
+        Also feed the first difference over time (ramp rates) as input channels.
+    minibatch_std : bool
+        Append the across-batch standard deviation of the last features (a diversity signal that
+        discourages mode collapse). It couples the samples of a batch; the gradient penalty is
+        then computed on whole interpolated batches, which is how it is used in practice.
+    """
+
+    def __init__(
+        self,
+        n_sites: int,
+        n_steps: int,
+        channels: int = 64,
+        n_labels: int = 0,
+        embed_dim: int = 8,
+        kernel_size: int = 5,
+        diff: bool = True,
+        minibatch_std: bool = False,
+        max_mult: int = 2,
+    ) -> None:
+        super().__init__()
+        self.n_sites, self.n_steps, self.n_labels = n_sites, n_steps, n_labels
+        self.diff, self.minibatch_std = diff, minibatch_std
+        self.embed = nn.Embedding(n_labels, embed_dim) if n_labels else None
+        c_in = n_sites * (2 if diff else 1) + (embed_dim if n_labels else 0)
+        pad = kernel_size // 2
+        layers: list[nn.Module] = [nn.Conv1d(c_in, channels, kernel_size, padding=pad)]
+        layers.append(nn.LeakyReLU(0.2))
+        length, c = n_steps, channels
+        n_down = _n_up(n_steps)
+        for i in range(n_down):
+            c_next = min(channels * 2 ** (i + 1), channels * max_mult)
+            layers += [nn.Conv1d(c, c_next, kernel_size, stride=2, padding=pad), nn.LeakyReLU(0.2)]
+            length = (length + 2 * pad - kernel_size) // 2 + 1
+            c = c_next
+        self.body = nn.Sequential(*layers)
+        self.n_features = c * length
+        self.head = nn.Sequential(
+            nn.Linear(self.n_features + (1 if minibatch_std else 0), channels),
+            nn.LeakyReLU(0.2),
+            nn.Linear(channels, 1),
+        )
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores ``(batch,)`` of profiles ``(batch, n_sites, n_steps)``."""
+        parts = [x]
+        if self.diff:
+            parts.append(torch.diff(x, dim=2, prepend=x[:, :, :1]))
+        if self.embed is not None:
+            if labels is None:
+                raise ValueError("this critic is conditional: labels are required")
+            e = self.embed(labels)[:, :, None].expand(-1, -1, x.shape[2])
+            parts.append(e)
+        h = self.body(torch.cat(parts, dim=1)).flatten(1)
+        if self.minibatch_std:
+            s = h.std(dim=0, unbiased=False).mean().expand(h.shape[0], 1)
+            h = torch.cat([h, s], dim=1)
+        return self.head(h).squeeze(1)

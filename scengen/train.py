@@ -1,0 +1,815 @@
+r"""Train a WGAN-GP on daily profiles: training loop, checkpoints and run-directory I/O.
+
+The losses are those of Gulrajani et al. (2017), "Improved Training of Wasserstein GANs":
+
+.. math::
+
+    L_D = \mathbb{E}[D(\tilde x)] - \mathbb{E}[D(x)]
+          + \lambda\, \mathbb{E}\big[(\lVert \nabla_{\hat x} D(\hat x) \rVert_2 - 1)^2\big],
+    \qquad L_G = -\mathbb{E}[D(\tilde x)],
+
+with real days :math:`x`, generated days :math:`\tilde x = G(z)`, random interpolates
+:math:`\hat x = \epsilon x + (1 - \epsilon) \tilde x`, :math:`\epsilon \sim U[0, 1]`, and
+:math:`\lambda = 10`; ``n_critic`` critic steps per generator step, Adam with
+:math:`\beta = (0, 0.9)`. :math:`W \approx \mathbb{E}[D(x)] - \mathbb{E}[D(\tilde x)]` is logged as
+the Wasserstein estimate.
+
+A run directory holds ``config.yaml``, ``metadata.json``, ``split.csv`` + ``profiles.npz`` (the
+held-out days), ``metrics.csv`` and ``checkpoint.pt`` (see :func:`train_run`).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from scengen import _io
+from scengen.config import dump_yaml, from_dict, to_dict
+from scengen.errors import ScengenError
+from scengen.models import Critic, Generator
+
+CHECKPOINT = "checkpoint.pt"
+METRICS_CSV = "metrics.csv"
+CONFIG_YAML = "config.yaml"
+METADATA_JSON = "metadata.json"
+CHECKPOINT_FORMAT = "scengen-wgan-gp"
+CHECKPOINT_VERSION = 1
+METRIC_COLUMNS = (
+    "step",
+    "critic_loss",
+    "wasserstein",
+    "gradient_penalty",
+    "generator_loss",
+    "time_s",
+)
+CONDITIONS = ("none", "month", "season")
+#: number of labels and the label values of each condition
+LABEL_VALUES = {"none": [], "month": list(range(1, 13)), "season": [0, 1, 2, 3]}
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class ModelConfig:
+    """Architecture (``model`` section of a config); see :mod:`scengen.models`.
+
+    Parameters
+    ----------
+    latent_dim : int, default 32
+        Size of the generator's noise vector.
+    channels : int, default 64
+        Width of the generator's temporal feature maps.
+    critic_channels : int, default 64
+        Width of the critic's first convolution.
+    kernel_size : int, default 5
+        Temporal kernel size of the convolutions [steps] (odd).
+    embed_dim : int, default 8
+        Size of the label embedding of a conditional model.
+    critic_diff : bool, default True
+        Feed the critic the first difference over time (ramps) as well as the profile.
+    minibatch_std : bool, default False
+        Give the critic the across-batch standard deviation of its features.
+    """
+
+    latent_dim: int = 32
+    channels: int = 64
+    critic_channels: int = 64
+    kernel_size: int = 5
+    embed_dim: int = 8
+    critic_diff: bool = True
+    minibatch_std: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("latent_dim", "channels", "critic_channels", "embed_dim"):
+            if getattr(self, name) < 1:
+                raise ScengenError(f"model.{name} = {getattr(self, name)} must be >= 1")
+        if self.kernel_size < 1 or self.kernel_size % 2 == 0:
+            raise ScengenError(f"model.kernel_size = {self.kernel_size} must be an odd number >= 1")
+
+
+@dataclass
+class TrainConfig:
+    """Training settings (``train`` section of a config).
+
+    Parameters
+    ----------
+    steps : int, default 3000
+        Generator steps (each preceded by ``n_critic`` critic steps).
+    batch_size : int, default 64
+        Days per batch.
+    n_critic : int, default 5
+        Critic steps per generator step.
+    lr : float, default 1e-4
+        Adam learning rate of both networks.
+    betas : list of float, default [0.0, 0.9]
+        Adam betas (Gulrajani et al. 2017).
+    lambda_gp : float, default 10.0
+        Weight of the gradient penalty.
+    ema : float, default 0.999
+        Decay of an exponential moving average of the generator weights used for sampling
+        (0 = sample with the raw weights).
+    condition : {"none", "month", "season"}, default "none"
+        Label fed to both networks: calendar month (1-12) or season (0 = Dec-Feb, 1 = Mar-May,
+        2 = Jun-Aug, 3 = Sep-Nov) of the day.
+    checkpoint_every : int, default 500
+        Write ``checkpoint.pt`` every this many generator steps (and at the end).
+    log_every : int, default 25
+        Average the losses over this many generator steps per ``metrics.csv`` row.
+    device : {"auto", "cpu", "cuda"}, default "auto"
+        ``auto`` = CUDA when available, else CPU.
+    threads : int, optional
+        CPU threads for torch during training (default: 1 on the CPU, where these small networks
+        gain nothing from more threads and lose much when the cores are shared).
+    max_minutes : float, optional
+        Safety cap on the training time of this call [min]: stop (with a checkpoint) when reached.
+    """
+
+    steps: int = 3000
+    batch_size: int = 64
+    n_critic: int = 5
+    lr: float = 1e-4
+    betas: list[float] = field(default_factory=lambda: [0.0, 0.9])
+    lambda_gp: float = 10.0
+    ema: float = 0.999
+    condition: str = "none"
+    checkpoint_every: int = 500
+    log_every: int = 25
+    device: str = "auto"
+    threads: int | None = None
+    max_minutes: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "n_critic", "checkpoint_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise ScengenError(f"train.{name} = {getattr(self, name)} must be >= 1")
+        if not self.lr > 0:
+            raise ScengenError(f"train.lr = {self.lr} must be > 0")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ScengenError(f"train.betas = {self.betas} must be two numbers in [0, 1)")
+        self.betas = [float(b) for b in self.betas]
+        if self.lambda_gp < 0:
+            raise ScengenError(f"train.lambda_gp = {self.lambda_gp} must be >= 0")
+        if not 0 <= self.ema < 1:
+            raise ScengenError(f"train.ema = {self.ema} must be in [0, 1)")
+        if self.condition not in CONDITIONS:
+            raise ScengenError(
+                f"train.condition = {self.condition!r} is not allowed; choose one of {list(CONDITIONS)}"
+            )
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ScengenError(
+                f"train.device = {self.device!r} is not allowed; choose auto, cpu or cuda"
+            )
+        if self.threads is not None and self.threads < 1:
+            raise ScengenError(f"train.threads = {self.threads} must be >= 1")
+        if self.max_minutes is not None and not self.max_minutes > 0:
+            raise ScengenError(f"train.max_minutes = {self.max_minutes} must be > 0")
+
+
+#: settings that may differ between a run and its resumption (they do not change the result)
+RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every", "device", "threads", "max_minutes")
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` → CUDA when available else CPU; ``cuda`` without a GPU is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise ScengenError("device 'cuda' was requested but no CUDA device is available")
+        return torch.device("cuda")
+    if device == "cpu":
+        return torch.device("cpu")
+    raise ScengenError(f"device {device!r} is not allowed; choose auto, cpu or cuda")
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the libraries that produce a result."""
+    import scengen
+
+    return {
+        "python": platform.python_version(),
+        "torch": str(torch.__version__),
+        "numpy": str(np.__version__),
+        "scengen": str(scengen.__version__),
+    }
+
+
+def day_labels(profiles: Any, condition: str) -> np.ndarray:
+    """Label of each day: month 1-12, season 0-3 (0 = Dec-Feb), or zeros for ``none``."""
+    if condition == "none":
+        return np.zeros(profiles.n_days, dtype=np.int64)
+    try:
+        from scengen.data import labels as _labels
+    except ImportError:
+        _labels = None
+    if _labels is not None:
+        return np.asarray(_labels(profiles, condition), dtype=np.int64)
+    months = np.asarray(profiles.months(), dtype=np.int64)
+    return months if condition == "month" else (months % 12) // 3
+
+
+def label_index(condition: str, label: int) -> int:
+    """Position of ``label`` in the embedding of a ``condition`` model."""
+    return LABEL_VALUES[condition].index(int(label))
+
+
+def check_label(condition: str, label: Any, label_counts: list[int] | None = None) -> int:
+    """Validate a requested label for a model trained with ``condition``; return it as int."""
+    if condition == "none":
+        raise ScengenError(
+            f"condition {label!r} was given but the model was trained without conditioning "
+            "(train with --condition month|season)"
+        )
+    allowed = LABEL_VALUES[condition]
+    try:
+        value = int(label)
+        if value != float(label):
+            raise ValueError
+    except (TypeError, ValueError):
+        value = None
+    if value not in allowed:
+        what = "a month 1-12" if condition == "month" else "a season 0-3 (0 = Dec-Feb)"
+        raise ScengenError(
+            f"condition {label!r} is not allowed for a model conditioned on {condition}; give {what}"
+        )
+    if label_counts is not None and label_counts[label_index(condition, value)] == 0:
+        raise ScengenError(
+            f"condition {value} ({condition}) had no training days; the model cannot sample it"
+        )
+    return value
+
+
+def build_models(
+    model_cfg: ModelConfig, n_sites: int, n_steps: int, n_labels: int
+) -> tuple[Generator, Critic]:
+    """Generator and critic for ``(n_sites, n_steps)`` days and ``n_labels`` labels."""
+    m = model_cfg
+    g = Generator(
+        n_sites,
+        n_steps,
+        latent_dim=m.latent_dim,
+        channels=m.channels,
+        n_labels=n_labels,
+        embed_dim=m.embed_dim,
+        kernel_size=m.kernel_size,
+    )
+    d = Critic(
+        n_sites,
+        n_steps,
+        channels=m.critic_channels,
+        n_labels=n_labels,
+        embed_dim=m.embed_dim,
+        kernel_size=m.kernel_size,
+        diff=m.critic_diff,
+        minibatch_std=m.minibatch_std,
+    )
+    return g, d
+
+
+def gradient_penalty(
+    critic: Critic, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor, labels: Any = None
+) -> torch.Tensor:
+    r"""WGAN-GP penalty :math:`\mathbb{E}[(\lVert\nabla_{\hat x} D(\hat x)\rVert_2 - 1)^2]`.
+
+    ``eps`` has shape ``(batch, 1, 1)``; the gradient is taken with ``create_graph=True`` so the
+    penalty can be back-propagated into the critic's weights.
+    """
+    xhat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    score = critic(xhat, labels)
+    (grad,) = torch.autograd.grad(score.sum(), xhat, create_graph=True)
+    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def _state_to_cpu(state: Any) -> Any:
+    if isinstance(state, torch.Tensor):
+        return state.detach().cpu().clone()
+    if isinstance(state, dict):
+        return {k: _state_to_cpu(v) for k, v in state.items()}
+    if isinstance(state, list):
+        return [_state_to_cpu(v) for v in state]
+    if isinstance(state, tuple):
+        return tuple(_state_to_cpu(v) for v in state)
+    return state
+
+
+# ---------------------------------------------------------------------- checkpoints
+
+
+def checkpoint_path(run_dir_or_file: str | os.PathLike) -> Path:
+    """``RUN_DIR/checkpoint.pt`` for a run directory, the path itself for a file."""
+    p = Path(run_dir_or_file)
+    if p.is_dir():
+        return p / CHECKPOINT
+    return p
+
+
+def load_checkpoint(run_dir_or_file: str | os.PathLike, device: str = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`train_run` (``torch.load(weights_only=True)``).
+
+    Parameters
+    ----------
+    run_dir_or_file : path
+        A run directory (its ``checkpoint.pt`` is read) or a checkpoint file.
+    device : str, default "cpu"
+        Where to map the tensors.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the run directory or file does not exist.
+    ScengenError
+        When the directory has no checkpoint, or the file is corrupt, truncated or not a scengen
+        checkpoint of a supported format.
+    """
+    src = Path(run_dir_or_file)
+    if not src.exists():
+        raise FileNotFoundError(f"run directory or checkpoint {str(src)!r} does not exist")
+    path = checkpoint_path(src)
+    if not path.is_file():
+        raise ScengenError(
+            f"{str(src)!r} has no {CHECKPOINT}; train first with 'scengen train ... --out {src}'"
+        )
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # corrupt, truncated or unsafe pickle
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ScengenError(
+            f"checkpoint {str(path)!r} cannot be read (corrupt, truncated or not a scengen "
+            f"checkpoint): {first}"
+        ) from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise ScengenError(f"{str(path)!r} is not a scengen checkpoint")
+    if ckpt.get("format_version") != CHECKPOINT_VERSION:
+        raise ScengenError(
+            f"checkpoint {str(path)!r} has format version {ckpt.get('format_version')!r}; this "
+            f"scengen reads version {CHECKPOINT_VERSION} (retrain the model)"
+        )
+    missing = [k for k in ("generator", "config", "sites", "n_steps", "step") if k not in ckpt]
+    if missing:
+        raise ScengenError(f"checkpoint {str(path)!r} is incomplete: no {missing[0]!r}")
+    return ckpt
+
+
+def generator_from_checkpoint(
+    ckpt: dict[str, Any], device: str | torch.device = "cpu", ema: bool = True
+) -> Generator:
+    """The generator of a checkpoint (its EMA weights when present and ``ema``), in eval mode."""
+    model_cfg = from_dict(ModelConfig, ckpt["config"]["model"], "checkpoint model")
+    g, _ = build_models(model_cfg, len(ckpt["sites"]), int(ckpt["n_steps"]), int(ckpt["n_labels"]))
+    state = ckpt.get("generator_ema") if ema and ckpt.get("generator_ema") else ckpt["generator"]
+    try:
+        g.load_state_dict(state)
+    except RuntimeError as e:
+        raise ScengenError(
+            f"checkpoint weights do not fit its recorded model config: {str(e).splitlines()[0]}"
+        ) from None
+    return g.to(device).eval()
+
+
+def _save_checkpoint(path: Path, ckpt: dict[str, Any]) -> None:
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    with _io.atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(buf.getbuffer())
+            f.flush()
+            os.fsync(f.fileno())
+
+
+# ---------------------------------------------------------------------- metrics
+
+
+class _Metrics:
+    """``metrics.csv`` appended one whole line at a time (a valid CSV after any interruption)."""
+
+    def __init__(self, path: Path, resume_step: int | None, log_every: int) -> None:
+        self.path = path
+        rows: list[str] = []
+        if resume_step is not None and path.is_file():
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for line in lines[1:]:
+                parts = line.split(",")
+                if len(parts) != len(METRIC_COLUMNS):
+                    continue
+                try:
+                    s = int(parts[0])
+                except ValueError:
+                    continue
+                # keep rows up to the checkpoint; a partial window logged at the end of the
+                # previous call is logged again, completed, by the resumed run
+                if s < resume_step or (s == resume_step and s % log_every == 0):
+                    rows.append(line)
+        _io.write_text(path, "\n".join([",".join(METRIC_COLUMNS), *rows]) + "\n")
+        self.f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+
+    def add(self, row: dict[str, float]) -> None:
+        line = ",".join(
+            str(int(row[c])) if c == "step" else f"{row[c]:.6g}" for c in METRIC_COLUMNS
+        )
+        self.f.write(line + "\n")
+        self.f.flush()
+
+    def close(self) -> None:
+        self.f.close()
+
+
+# ---------------------------------------------------------------------- training
+
+
+def _data_summary(p: Any, train: Any, test: Any) -> dict[str, Any]:
+    return {
+        "source": str(p.source),
+        "sites": list(p.sites),
+        "capacities": [float(c) for c in p.capacities],
+        "units": p.units,
+        "step_minutes": int(p.step_minutes),
+        "start_minute": int(p.start_minute),
+        "n_steps": int(p.n_steps),
+        "first_date": str(p.dates.min()),
+        "last_date": str(p.dates.max()),
+        "n_days": int(p.n_days),
+        "n_dropped_days": int(p.n_dropped_days),
+        "n_clipped": int(p.n_clipped),
+        "n_train": int(train.n_days),
+        "n_test": int(test.n_days),
+        "fingerprint": p.fingerprint,
+    }
+
+
+def _check_resume(ckpt: dict[str, Any], profiles: Any, model_cfg, train_cfg, seed: int) -> None:
+    where = "cannot resume"
+    if list(ckpt["sites"]) != list(profiles.sites):
+        raise ScengenError(
+            f"{where}: the checkpoint was trained on sites {list(ckpt['sites'])}, the data has "
+            f"{list(profiles.sites)}"
+        )
+    if (int(ckpt["step_minutes"]), int(ckpt["n_steps"])) != (
+        int(profiles.step_minutes),
+        int(profiles.n_steps),
+    ):
+        raise ScengenError(
+            f"{where}: the checkpoint has {ckpt['n_steps']} steps of {ckpt['step_minutes']} min, "
+            f"the data {profiles.n_steps} steps of {profiles.step_minutes} min"
+        )
+    if ckpt["fingerprint"] != profiles.fingerprint:
+        raise ScengenError(
+            f"{where}: the data differ from those the checkpoint was trained on "
+            f"(fingerprint {profiles.fingerprint[:12]} vs {ckpt['fingerprint'][:12]})"
+        )
+    if int(ckpt["seed"]) != int(seed):
+        raise ScengenError(f"{where}: the run used seed {ckpt['seed']}, not {seed}")
+    old_m = ckpt["config"]["model"]
+    for k, v in to_dict(model_cfg).items():
+        if old_m.get(k) != v:
+            raise ScengenError(
+                f"{where}: model.{k} = {v!r} differs from the run's {old_m.get(k)!r}"
+            )
+    old_t = ckpt["config"]["train"]
+    for k, v in to_dict(train_cfg).items():
+        if k not in RESUMABLE_CHANGES and old_t.get(k) != v:
+            raise ScengenError(
+                f"{where}: train.{k} = {v!r} differs from the run's {old_t.get(k)!r}"
+            )
+    if int(ckpt["step"]) > train_cfg.steps:
+        raise ScengenError(
+            f"{where}: the checkpoint is at step {ckpt['step']}, beyond train.steps = "
+            f"{train_cfg.steps}"
+        )
+
+
+def train_run(
+    data_cfg: Any,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    run_dir: str | os.PathLike,
+    *,
+    seed: int = 0,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Load the data, split it, train the WGAN-GP and write the run directory.
+
+    Parameters
+    ----------
+    data_cfg : scengen.data.DataConfig
+        Measurement file and scaling (``data_cfg.path`` may be ``None`` on resume: the run's own
+        data config is then used).
+    model_cfg : ModelConfig
+    train_cfg : TrainConfig
+    run_dir : path
+        Output directory: ``config.yaml``, ``metadata.json``, ``split.csv``, ``profiles.npz``,
+        ``metrics.csv``, ``checkpoint.pt``. Existing files of a previous run are replaced.
+    seed : int, default 0
+        Seeds the train / test split, the weight initialisation and every random draw of the
+        training (so the same seed gives the same model on the same device).
+    resume : bool, default False
+        Continue from ``run_dir/checkpoint.pt``; the data, seed and the result-changing settings
+        must match (only ``steps``, ``checkpoint_every``, ``log_every``, ``device``, ``threads``
+        and ``max_minutes`` may change). On the same device the result equals that of an
+        uninterrupted run.
+    progress : callable, optional
+        Called with a dict ``{"step", "steps", "critic_loss", "wasserstein",
+        "gradient_penalty", "generator_loss", "elapsed", "eta"}`` at every logged step.
+
+    Returns
+    -------
+    dict
+        The content of ``metadata.json`` (seed, device, versions, data summary, condition,
+        timings, final step).
+    """
+    from scengen import data as _data
+
+    run_dir = Path(run_dir)
+    ckpt_file = run_dir / CHECKPOINT
+    old: dict[str, Any] | None = None
+    if resume:
+        if not run_dir.exists():
+            raise FileNotFoundError(f"run directory {str(run_dir)!r} does not exist")
+        old = load_checkpoint(run_dir)
+        if data_cfg is None or not getattr(data_cfg, "path", None):
+            data_cfg = from_dict(_data.DataConfig, old["config"]["data"], "checkpoint data")
+    if data_cfg is None:
+        raise ScengenError("no data config given; give the measurement CSV")
+    device = resolve_device(train_cfg.device)
+
+    profiles = _data.load_from_config(data_cfg)
+    if old is not None:
+        _check_resume(old, profiles, model_cfg, train_cfg, seed)
+    train_days, test_days = _data.split_days(profiles, data_cfg.test_fraction, seed)
+    if train_days.n_days < 2:
+        raise ScengenError(f"only {train_days.n_days} training day(s); at least 2 are needed")
+    condition = train_cfg.condition
+    labels_np = day_labels(train_days, condition)
+    n_labels = len(LABEL_VALUES[condition])
+    label_idx = (
+        np.array([label_index(condition, v) for v in labels_np], dtype=np.int64)
+        if n_labels
+        else labels_np
+    )
+    label_counts = np.bincount(label_idx, minlength=n_labels).tolist() if n_labels else []
+
+    config = {
+        "data": to_dict(data_cfg),
+        "model": to_dict(model_cfg),
+        "train": to_dict(train_cfg),
+    }
+    created = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    threads_before = torch.get_num_threads()
+    # The networks are small: one thread is as fast as two on an idle CPU and far faster on a
+    # busy one (thread contention), so CPU training uses 1 thread unless told otherwise.
+    torch.set_num_threads(train_cfg.threads or (1 if device.type == "cpu" else threads_before))
+    try:
+        return _train_loop(
+            run_dir,
+            profiles,
+            train_days,
+            test_days,
+            label_idx,
+            label_counts,
+            n_labels,
+            model_cfg,
+            train_cfg,
+            config,
+            device,
+            seed,
+            old,
+            progress,
+        )
+    except BaseException:
+        if created and not ckpt_file.exists():
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _train_loop(
+    run_dir: Path,
+    profiles: Any,
+    train_days: Any,
+    test_days: Any,
+    label_idx: np.ndarray,
+    label_counts: list[int],
+    n_labels: int,
+    model_cfg: ModelConfig,
+    cfg: TrainConfig,
+    config: dict[str, Any],
+    device: torch.device,
+    seed: int,
+    old: dict[str, Any] | None,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    from scengen import data as _data
+
+    t_start = time.perf_counter()
+    n_sites, n_steps = train_days.n_sites, train_days.n_steps
+    summary = _data_summary(profiles, train_days, test_days)
+
+    torch.manual_seed(seed)
+    gen, critic = build_models(model_cfg, n_sites, n_steps, n_labels)
+    gen.to(device)
+    critic.to(device)
+    ema_gen = None
+    if cfg.ema > 0:
+        ema_gen, _ = build_models(model_cfg, n_sites, n_steps, n_labels)
+        ema_gen.load_state_dict(gen.state_dict())
+        ema_gen.to(device).requires_grad_(False)
+    betas = (cfg.betas[0], cfg.betas[1])
+    opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=betas)
+    opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=betas)
+    rng = torch.Generator().manual_seed(seed + 1)
+    step, elapsed_before = 0, 0.0
+    acc, n_acc = np.zeros(4), 0
+    if old is not None:
+        gen.load_state_dict(old["generator"])
+        critic.load_state_dict(old["critic"])
+        if ema_gen is not None:
+            ema_gen.load_state_dict(old["generator_ema"])
+        opt_g.load_state_dict(old["opt_generator"])
+        opt_c.load_state_dict(old["opt_critic"])
+        rng.set_state(old["rng_state"])
+        step = int(old["step"])
+        acc[:] = old.get("metrics_acc", [0.0] * 4)
+        n_acc = int(old.get("metrics_n", 0))
+        elapsed_before = float(old.get("elapsed_s", 0.0))
+    else:
+        _data.save_split(run_dir, train_days, test_days)
+        _io.write_text(run_dir / CONFIG_YAML, dump_yaml(config))
+
+    meta: dict[str, Any] = {
+        "seed": int(seed),
+        "device": str(device),
+        "versions": versions(),
+        "data": summary,
+        "condition": cfg.condition,
+        "label_counts": label_counts,
+        "steps": cfg.steps,
+        "step": step,
+        "status": "training",
+        "timings": {},
+    }
+    _io.write_json(run_dir / METADATA_JSON, meta)
+
+    x_all = torch.as_tensor(train_days.values, dtype=torch.float32, device=device)
+    lab_all = torch.as_tensor(label_idx, dtype=torch.long, device=device)
+    n_days, bs = x_all.shape[0], cfg.batch_size
+    conditional = n_labels > 0
+    batch_critic = not model_cfg.minibatch_std  # per-sample critic: one forward for all parts
+
+    def sample_batch() -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        idx = torch.randint(n_days, (bs,), generator=rng).to(device)
+        z = torch.randn(bs, model_cfg.latent_dim, generator=rng).to(device)
+        return x_all[idx], (lab_all[idx] if conditional else None), z
+
+    def checkpoint(step_now: int, elapsed: float) -> None:
+        _save_checkpoint(
+            run_dir / CHECKPOINT,
+            {
+                "format": CHECKPOINT_FORMAT,
+                "format_version": CHECKPOINT_VERSION,
+                "step": int(step_now),
+                "generator": _state_to_cpu(gen.state_dict()),
+                "critic": _state_to_cpu(critic.state_dict()),
+                "generator_ema": _state_to_cpu(ema_gen.state_dict()) if ema_gen else {},
+                "opt_generator": _state_to_cpu(opt_g.state_dict()),
+                "opt_critic": _state_to_cpu(opt_c.state_dict()),
+                "rng_state": rng.get_state(),
+                "config": config,
+                "sites": list(profiles.sites),
+                "capacities": [float(c) for c in profiles.capacities],
+                "units": str(profiles.units),
+                "step_minutes": int(profiles.step_minutes),
+                "start_minute": int(profiles.start_minute),
+                "n_steps": int(n_steps),
+                "fingerprint": profiles.fingerprint,
+                "seed": int(seed),
+                "condition": cfg.condition,
+                "n_labels": int(n_labels),
+                "label_counts": [int(c) for c in label_counts],
+                "versions": versions(),
+                "elapsed_s": float(elapsed),
+                "metrics_acc": [float(v) for v in acc],
+                "metrics_n": int(n_acc),
+            },
+        )
+
+    metrics = _Metrics(run_dir / METRICS_CSV, step if old is not None else None, cfg.log_every)
+    t0 = time.perf_counter()
+    first_step = step
+    stopped_early = False
+    gen.train()
+    critic.train()
+    try:
+        while step < cfg.steps:
+            # ---- critic
+            critic.requires_grad_(True)
+            for _ in range(cfg.n_critic):
+                real, lab, z = sample_batch()
+                eps = torch.rand(bs, 1, 1, generator=rng).to(device)
+                with torch.no_grad():
+                    fake = gen(z, lab)
+                if batch_critic:
+                    xhat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+                    both = torch.cat([real, fake, xhat])
+                    lab3 = torch.cat([lab, lab, lab]) if conditional else None
+                    scores = critic(both, lab3)
+                    d_real, d_fake = scores[:bs].mean(), scores[bs : 2 * bs].mean()
+                    (grad,) = torch.autograd.grad(scores[2 * bs :].sum(), xhat, create_graph=True)
+                    gp = ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+                else:
+                    d_real = critic(real, lab).mean()
+                    d_fake = critic(fake, lab).mean()
+                    gp = gradient_penalty(critic, real, fake, eps, lab)
+                loss_c = d_fake - d_real + cfg.lambda_gp * gp
+                opt_c.zero_grad(set_to_none=True)
+                loss_c.backward()
+                opt_c.step()
+            # ---- generator
+            critic.requires_grad_(False)
+            _, lab, z = sample_batch()
+            loss_g = -critic(gen(z, lab), lab).mean()
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            if ema_gen is not None:
+                with torch.no_grad():
+                    for pe, p in zip(ema_gen.parameters(), gen.parameters(), strict=True):
+                        pe.lerp_(p, 1 - cfg.ema)
+            step += 1
+            acc += [loss_c.item(), (d_real - d_fake).item(), gp.item(), loss_g.item()]
+            n_acc += 1
+            elapsed = elapsed_before + time.perf_counter() - t0
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                m = acc / max(n_acc, 1)
+                row = dict(zip(METRIC_COLUMNS[1:5], m.tolist(), strict=True))
+                metrics.add({"step": step, **row, "time_s": elapsed})
+                if step % cfg.log_every == 0:  # a final partial window goes on after a resume
+                    acc[:], n_acc = 0, 0
+                if not all(math.isfinite(v) for v in m):
+                    raise ScengenError(
+                        f"training diverged at step {step} (non-finite loss); lower train.lr"
+                    )
+                if progress is not None:
+                    rate = (step - first_step) / max(time.perf_counter() - t0, 1e-9)
+                    progress(
+                        {
+                            "step": step,
+                            "steps": cfg.steps,
+                            **row,
+                            "elapsed": elapsed,
+                            "eta": (cfg.steps - step) / rate if rate > 0 else None,
+                        }
+                    )
+            if step % cfg.checkpoint_every == 0 and step < cfg.steps:
+                checkpoint(step, elapsed)
+            if cfg.max_minutes is not None and time.perf_counter() - t0 > 60 * cfg.max_minutes:
+                stopped_early = step < cfg.steps
+                break
+        elapsed = elapsed_before + time.perf_counter() - t0
+        checkpoint(step, elapsed)
+    finally:
+        metrics.close()
+    run_s = time.perf_counter() - t0
+    meta.update(
+        step=step,
+        status="stopped at max_minutes" if stopped_early else "complete",
+        timings={
+            "train_s": elapsed,
+            "this_call_s": time.perf_counter() - t_start,
+            "steps_per_s": (step - first_step) / run_s if run_s > 0 else None,
+        },
+    )
+    _io.write_json(run_dir / METADATA_JSON, meta)
+    return meta
+
+
+def resolved_config(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """The ``{"data", "model", "train"}`` config recorded in a run's checkpoint."""
+    return load_checkpoint(run_dir)["config"]
+
+
+__all__ = [
+    "ModelConfig",
+    "TrainConfig",
+    "train_run",
+    "load_checkpoint",
+    "generator_from_checkpoint",
+    "check_label",
+    "resolve_device",
+    "versions",
+]

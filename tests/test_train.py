@@ -1,0 +1,257 @@
+"""Training: run directory, checkpoint format, resume, metrics, CLI errors (tiny data, CPU)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from click.testing import CliRunner
+from conftest import synthetic_days, write_measurement_csv
+
+from scengen import train as T
+from scengen.cli import cli
+from scengen.data import DataConfig
+from scengen.errors import ScengenError
+from scengen.models import Critic, Generator
+
+TINY_MODEL = {"latent_dim": 4, "channels": 8, "critic_channels": 8, "embed_dim": 2}
+TINY_TRAIN = {
+    "steps": 6,
+    "batch_size": 8,
+    "n_critic": 2,
+    "checkpoint_every": 3,
+    "log_every": 2,
+    "device": "cpu",
+}
+
+
+def tiny(**train: object) -> tuple[T.ModelConfig, T.TrainConfig]:
+    return T.ModelConfig(**TINY_MODEL), T.TrainConfig(**{**TINY_TRAIN, **train})
+
+
+def run(csv_path: Path, out: Path, seed: int = 0, resume: bool = False, **train: object) -> dict:
+    m, t = tiny(**train)
+    return T.train_run(DataConfig(path=str(csv_path)), m, t, out, seed=seed, resume=resume)
+
+
+def tiny_yaml(tmp_path: Path, **train: object) -> Path:
+    p = tmp_path / "tiny.yaml"
+    p.write_text(yaml.safe_dump({"model": TINY_MODEL, "train": {**TINY_TRAIN, **train}}))
+    return p
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def assert_one_line_error(res, *words: str) -> None:
+    assert res.exit_code == 1, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), res.output
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+# ---------------------------------------------------------------------- models
+
+
+def test_models_shapes_range_and_no_batchnorm():
+    g = Generator(3, 24, latent_dim=4, channels=8, n_labels=12, embed_dim=2)
+    d = Critic(3, 24, channels=8, n_labels=12, embed_dim=2, minibatch_std=True)
+    lab = torch.arange(5) % 12
+    x = g(torch.randn(5, 4), lab).detach()
+    assert x.shape == (5, 3, 24)
+    assert float(x.min()) >= 0 and float(x.max()) <= 1
+    assert d(x, lab).shape == (5,)
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in d.modules())
+    for n_steps in (96, 144, 7):  # 15-min, 10-min and odd lengths
+        assert Generator(2, n_steps, 4, 8)(torch.randn(2, 4)).shape == (2, 2, n_steps)
+        assert Critic(2, n_steps, 8)(torch.rand(2, 2, n_steps)).shape == (2,)
+
+
+def test_gradient_penalty_is_differentiable():
+    d = Critic(2, 24, channels=8)
+    real, fake = torch.rand(4, 2, 24), torch.rand(4, 2, 24)
+    gp = T.gradient_penalty(d, real, fake, torch.rand(4, 1, 1))
+    gp.backward()
+    assert gp.item() >= 0
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in d.parameters())
+
+
+# ---------------------------------------------------------------------- library
+
+
+def test_train_run_writes_run_dir(wind_csv, tmp_path):
+    calls = []
+    m, t = tiny()
+    meta = T.train_run(
+        DataConfig(path=str(wind_csv)), m, t, tmp_path / "run", seed=3, progress=calls.append
+    )
+    d = tmp_path / "run"
+    for f in ("config.yaml", "metadata.json", "split.csv", "profiles.npz", "metrics.csv"):
+        assert (d / f).is_file(), f
+    ckpt = torch.load(d / "checkpoint.pt", weights_only=True)
+    assert ckpt["step"] == 6 and ckpt["seed"] == 3
+    assert ckpt["sites"] == ["wf1", "wf2"] and ckpt["step_minutes"] == 60
+    assert ckpt["capacities"] == [1.0, 1.0] and ckpt["units"] == "p.u."
+    assert set(ckpt["config"]) == {"data", "model", "train"}
+    for k in ("generator", "critic", "generator_ema", "opt_generator", "opt_critic"):
+        assert ckpt[k], k
+    assert isinstance(ckpt["rng_state"], torch.Tensor)
+    assert ckpt["versions"]["torch"] == str(torch.__version__)
+    assert len(ckpt["fingerprint"]) == 64
+    with open(d / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == list(T.METRIC_COLUMNS)
+    assert [int(r["step"]) for r in rows] == [2, 4, 6]
+    assert all(np.isfinite(float(r[c])) for r in rows for c in T.METRIC_COLUMNS)
+    md = json.loads((d / "metadata.json").read_text())
+    assert md == json.loads(json.dumps(meta))
+    assert md["seed"] == 3 and md["device"] == "cpu" and md["status"] == "complete"
+    assert {"python", "torch", "numpy", "scengen"} <= set(md["versions"])
+    assert md["data"]["n_train"] + md["data"]["n_test"] == md["data"]["n_days"] == 60
+    cfg = yaml.safe_load((d / "config.yaml").read_text())
+    assert cfg["train"]["steps"] == 6 and cfg["data"]["path"] == str(wind_csv)
+    assert [c["step"] for c in calls] == [2, 4, 6]
+    assert {"wasserstein", "critic_loss", "generator_loss", "eta", "steps"} <= set(calls[0])
+    assert T.load_checkpoint(d)["step"] == 6
+
+
+def test_resume_equals_uninterrupted(wind_csv, tmp_path):
+    run(wind_csv, tmp_path / "a", steps=6)
+    run(wind_csv, tmp_path / "b", steps=3)
+    assert T.load_checkpoint(tmp_path / "b")["step"] == 3
+    run(wind_csv, tmp_path / "b", steps=6, resume=True)
+    a, b = T.load_checkpoint(tmp_path / "a"), T.load_checkpoint(tmp_path / "b")
+    assert b["step"] == 6
+    for part in ("generator", "critic", "generator_ema"):
+        for k in a[part]:
+            assert torch.equal(a[part][k], b[part][k]), (part, k)
+
+    def losses(d):
+        with open(d / "metrics.csv") as f:
+            return [[r[c] for c in T.METRIC_COLUMNS[:5]] for r in csv.DictReader(f)]
+
+    assert losses(tmp_path / "a") == losses(tmp_path / "b")
+
+
+def test_resume_rejects_other_data_and_settings(wind_csv, tmp_path):
+    run(wind_csv, tmp_path / "r", steps=3)
+    other = write_measurement_csv(
+        tmp_path / "other.csv", synthetic_days(60, 2, 24, seed=9), sites=["wf1", "wf2"]
+    )
+    with pytest.raises(ScengenError, match="data differ"):
+        run(other, tmp_path / "r", steps=6, resume=True)
+    three = write_measurement_csv(tmp_path / "three.csv", synthetic_days(60, 3, 24, seed=1))
+    with pytest.raises(ScengenError, match="sites"):
+        run(three, tmp_path / "r", steps=6, resume=True)
+    with pytest.raises(ScengenError, match="seed"):
+        run(wind_csv, tmp_path / "r", steps=6, resume=True, seed=5)
+    with pytest.raises(ScengenError, match="train.lr"):
+        run(wind_csv, tmp_path / "r", steps=6, resume=True, lr=1e-3)
+
+
+def test_conditional_training_records_labels(wind_csv, tmp_path):
+    meta = run(wind_csv, tmp_path / "c", steps=2, condition="month")
+    ckpt = T.load_checkpoint(tmp_path / "c")
+    assert ckpt["condition"] == "month" and ckpt["n_labels"] == 12
+    assert sum(ckpt["label_counts"]) == meta["data"]["n_train"]
+    assert ckpt["label_counts"][0] > 0 and ckpt["label_counts"][6] == 0  # Jan-Feb data
+
+
+def test_config_validation():
+    with pytest.raises(ScengenError, match="condition"):
+        T.TrainConfig(condition="weekly")
+    with pytest.raises(ScengenError, match="steps"):
+        T.TrainConfig(steps=0)
+    with pytest.raises(ScengenError, match="kernel_size"):
+        T.ModelConfig(kernel_size=4)
+    if not torch.cuda.is_available():
+        with pytest.raises(ScengenError, match="cuda"):
+            T.resolve_device("cuda")
+    assert T.resolve_device("cpu").type == "cpu"
+
+
+def test_failed_fresh_run_leaves_no_directory(tmp_path):
+    bad = tmp_path / "nope.csv"
+    with pytest.raises(FileNotFoundError):
+        run(bad, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+# ---------------------------------------------------------------------- CLI
+
+
+def test_cli_train_and_resume(wind_csv, tmp_path):
+    cfg = tiny_yaml(tmp_path, steps=3)
+    out = tmp_path / "run"
+    res = invoke("train", wind_csv, "--out", out, "--config", cfg, "--seed", 2)
+    assert res.exit_code == 0, res.output
+    assert "trained 3 steps" in res.output
+    assert T.load_checkpoint(out)["seed"] == 2
+    res = invoke("train", "--out", out, "--resume", "--steps", 6)
+    assert res.exit_code == 0, res.output
+    ckpt = T.load_checkpoint(out)
+    assert ckpt["step"] == 6 and ckpt["seed"] == 2 and ckpt["config"]["train"]["steps"] == 6
+
+
+def test_cli_train_help():
+    res = invoke("train", "--help")
+    assert res.exit_code == 0 and "Example" in res.output and "--resume" in res.output
+
+
+def test_cli_train_errors(wind_csv, tmp_path):
+    cfg = tiny_yaml(tmp_path, steps=2)
+    out = tmp_path / "run"
+    assert_one_line_error(invoke("train", tmp_path / "missing.csv", "--out", out), "missing.csv")
+    assert not out.exists()
+    assert_one_line_error(invoke("train", "--out", out), "CSV")
+    assert_one_line_error(
+        invoke("train", wind_csv, "--out", out, "--condition", "weekly"), "weekly"
+    )
+    assert_one_line_error(invoke("train", wind_csv, "--out", out, "--steps", 0), "steps")
+    assert not out.exists()
+    # resume without a run / checkpoint, corrupt checkpoint
+    assert_one_line_error(invoke("train", "--out", out, "--resume"), "does not exist")
+    out.mkdir()
+    assert_one_line_error(invoke("train", "--out", out, "--resume"), "checkpoint")
+    (out / "checkpoint.pt").write_bytes(b"garbage")
+    assert_one_line_error(invoke("train", "--out", out, "--resume"), "corrupt")
+    assert_one_line_error(invoke("train", wind_csv, "--out", out, "--config", cfg), "already holds")
+    res = invoke("train", wind_csv, "--out", out, "--config", cfg, "--overwrite")
+    assert res.exit_code == 0, res.output
+    # resume with other data
+    other = write_measurement_csv(
+        tmp_path / "other.csv", synthetic_days(60, 2, 24, seed=7), sites=["wf1", "wf2"]
+    )
+    assert_one_line_error(
+        invoke("train", other, "--out", out, "--resume", "--steps", 4), "data differ"
+    )
+    bad_cfg = tmp_path / "bad.yaml"
+    bad_cfg.write_text("train: {stepz: 3}\n")
+    assert_one_line_error(invoke("train", wind_csv, "--out", tmp_path / "x", "--config", bad_cfg))
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_train_unknown_site(wind_csv, tmp_path):
+    res = invoke("train", wind_csv, "--out", tmp_path / "run", "--sites", "wf1,nope")
+    assert_one_line_error(res, "nope")
+    assert not (tmp_path / "run").exists()
+
+
+def test_checkpoint_of_other_format(tmp_path):
+    torch.save({"format": "something-else"}, tmp_path / "checkpoint.pt")
+    with pytest.raises(ScengenError, match="not a scengen checkpoint"):
+        T.load_checkpoint(tmp_path)
+    torch.save({"format": T.CHECKPOINT_FORMAT, "format_version": 99}, tmp_path / "checkpoint.pt")
+    with pytest.raises(ScengenError, match="version 99"):
+        T.load_checkpoint(tmp_path)
+    torch.save({"x": np.float64(1.0)}, tmp_path / "np.pt")  # not loadable with weights_only
+    with pytest.raises(ScengenError, match="cannot be read"):
+        T.load_checkpoint(tmp_path / "np.pt")
