@@ -267,20 +267,30 @@ def variogram_score(
     d = x.shape[1]
     if d < 2:
         return 0.0
-    iu, ju = np.triu_indices(d, 1)
+    n_pairs = d * (d - 1) // 2
 
-    def vario(a: np.ndarray) -> np.ndarray:
-        g = np.abs(a[:, iu] - a[:, ju])
-        return np.sqrt(g, out=g) if p == 0.5 else (g if p == 1 else g**p)
+    def vario_mean(a: np.ndarray, wa: np.ndarray) -> np.ndarray:
+        """``sum_k wa_k |a_ki - a_kj|^p`` for the pairs ``i < j`` in ``triu_indices`` order."""
+        out = np.zeros(n_pairs)
+        for r in range(0, len(a), _block(d)):
+            at = np.ascontiguousarray(a[r : r + _block(d)].T)  # (d, rows): contiguous slices
+            wr = wa[r : r + _block(d)]
+            k = 0
+            for i in range(d - 1):
+                g = np.abs(at[i + 1 :] - at[i])
+                g = np.sqrt(g, out=g) if p == 0.5 else (g if p == 1 else g**p)
+                out[k : k + d - 1 - i] += g @ wr
+                k += d - 1 - i
+        return out
 
-    step = _block(len(iu))
-    ex = np.zeros(len(iu))
-    for i in range(0, len(x), step):
-        ex += w[i : i + step] @ vario(x[i : i + step])
+    ex = vario_mean(x, w)
     scores = np.empty(len(y))
-    for i in range(0, len(y), step):
-        diff = vario(y[i : i + step]) - ex[None, :]
-        scores[i : i + step] = np.einsum("ij,ij->i", diff, diff)
+    iu, ju = np.triu_indices(d, 1)
+    for r in range(0, len(y), _block(n_pairs)):
+        g = np.abs(y[r : r + _block(n_pairs), iu] - y[r : r + _block(n_pairs), ju])
+        g = np.sqrt(g, out=g) if p == 0.5 else (g if p == 1 else g**p)
+        g -= ex[None, :]
+        scores[r : r + _block(n_pairs)] = np.einsum("ij,ij->i", g, g)
     return _weighted_mean(scores, q)
 
 
@@ -363,7 +373,8 @@ def wasserstein(
             \sum_{ij} \pi_{ij} \lVert x^a_i - x^b_j \rVert
 
     with the Euclidean ground cost over all sites and steps, solved exactly with POT's network
-    simplex (``ot.emd2``). The cost matrix has ``n_a * n_b`` entries (100 000 x 160 days: 128 MB).
+    simplex (``ot.emd2``). The cost matrix has ``n_a * n_b`` entries; 2 000 scenarios x 110 days
+    take about 2 s, 100 000 x 110 about 1-2 min and 1 GB (the solver's arcs) on a laptop CPU.
 
     Parameters
     ----------
@@ -1028,7 +1039,9 @@ def _heldout_from_csv(
     heldout = prof.to_scenarios(role="heldout")
     train = None
     src = (scenarios.metadata.get("source_run") if scenarios is not None else None) or None
-    if src and _is_run_dir(Path(src)):
+    if src and not _is_run_dir(Path(src)):
+        heldout.metadata["source_run_missing"] = str(src)
+    elif src:
         _, train = _split_sets(Path(src))
         overlap = np.intersect1d(heldout.dates, train.dates).size if train.dates is not None else 0
         heldout.metadata["n_in_train"] = int(overlap)

@@ -385,6 +385,9 @@ def test_cli_evaluate_errors(run_setup, tmp_path, days):
     _assert_error(
         _invoke("evaluate", sdir, "--against", run, "--n-copula", 0, "--out", out), "n_copula"
     )
+    _assert_error(
+        _invoke("evaluate", sdir, "--against", run, "--capacity", 2, "--out", out), "--capacity"
+    )
     cfg = tmp_path / "c.yaml"
     cfg.write_text("evaluate:\n  bogus: 1\n")
     _assert_error(
@@ -431,3 +434,14 @@ def test_heldout_from(run_setup, days, tmp_path):
 def test_cli_evaluate_scen_dir_is_a_file(run_setup, tmp_path):
     run, _, csv = run_setup
     _assert_error(_invoke("evaluate", csv, "--against", run), "scenario directory")
+
+
+def test_cli_evaluate_csv_missing_source_run(run_setup, days, tmp_path):
+    _, _, csv = run_setup
+    sdir = tmp_path / "lost"
+    write_scenarios(_set(days[2], source_run=str(tmp_path / "gone")), sdir)
+    r = _invoke("evaluate", sdir, "--against", csv)
+    assert r.exit_code == 0, r.output
+    assert "no references" in r.output
+    j = json.loads((sdir / "evaluation.json").read_text())
+    assert list(j["table"]) == ["scenarios"] and j["table"]["scenarios"]["nn_distance"] is None

@@ -9,6 +9,7 @@ import click
 from scengen import _io
 from scengen.cli.main import cli, config_option, echo_err, read_config, seed_option, with_section
 from scengen.config import from_dict
+from scengen.errors import ScengenError
 
 #: keys of the ``evaluate`` config section used by ``scengen run`` (decision test), not here
 _RESERVED = ("decision", "decision_ks")
@@ -97,6 +98,13 @@ def evaluate_cmd(
 
     scenarios = read_scenarios(scen_dir)
     data = None
+    csv_flags = {"--capacity": capacity, "--resolution": resolution, "--clip": clip}
+    if Path(against).is_dir() and any(v is not None for v in csv_flags.values()):
+        flag = next(k for k, v in csv_flags.items() if v is not None)
+        raise ScengenError(
+            f"{flag} applies only to --against CSV; {str(against)!r} is a directory (a run "
+            "directory already records the scaled held-out days)"
+        )
     if not Path(against).is_dir():
         data = data_config(
             with_section(config, "data"),
@@ -133,7 +141,12 @@ def evaluate_cmd(
             ev.write_evaluation(result, d, inputs=inputs)
 
     click.echo(result.summary())
-    if train is None:
+    if "source_run_missing" in heldout.metadata:
+        echo_err(
+            f"note: the scenarios' source run {heldout.metadata['source_run_missing']!r} is not "
+            "a run directory here; no training days, so no references and no nn_distance"
+        )
+    elif train is None:
         echo_err("note: no training days known, so no references and no nn_distance")
     elif inputs.get("heldout_days_also_in_train"):
         echo_err(
