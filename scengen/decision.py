@@ -80,6 +80,10 @@ __all__ = [
 ]
 
 
+#: scenarios per LP when evaluating a fixed decision
+EVAL_BLOCK = 200
+
+
 @dataclass
 class StorageProblem:
     """Parameters of the two-stage storage test problem.
@@ -420,7 +424,9 @@ def solve_storage(ss: ScenarioSet, problem: StorageProblem | None = None) -> Sto
     t0 = time.perf_counter()
     g, demand, price, dt = _inputs(ss, problem)
     res, info = _second_stage(g, ss.probabilities, problem, demand, price, dt, None)
-    e_cap, p_cap = float(max(res.x[0], 0.0)), float(max(res.x[1], 0.0))
+    # clip the solver's round-off (and -0.0) at the lower bound
+    e_cap = float(res.x[0]) if res.x[0] > 0 else 0.0
+    p_cap = float(res.x[1]) if res.x[1] > 0 else 0.0
     first = problem.energy_cost * e_cap + problem.power_cost * p_cap
     return StorageDecision(
         energy_capacity=e_cap,
@@ -478,10 +484,19 @@ def evaluate_decision(
     e_cap = _check_number(e_cap, "energy capacity E", lo=0.0)
     p_cap = _check_number(p_cap, "power capacity P", lo=0.0)
     g, demand, price, dt = _inputs(ss, problem)
-    _, info = _second_stage(g, ss.probabilities, problem, demand, price, dt, (e_cap, p_cap))
-    total = problem.energy_cost * e_cap + problem.power_cost * p_cap + info["objective"]
+    # the days are independent once (E, P) is fixed: solve them in blocks (the simplex time
+    # grows faster than linearly with the LP size)
+    second, costs = 0.0, []
+    for a in range(0, ss.n_scenarios, EVAL_BLOCK):
+        sl = slice(a, a + EVAL_BLOCK)
+        _, info = _second_stage(
+            g[sl], ss.probabilities[sl], problem, demand, price, dt, (e_cap, p_cap)
+        )
+        second += info["objective"]
+        costs.append(info["per_scenario"])
+    total = problem.energy_cost * e_cap + problem.power_cost * p_cap + second
     if per_scenario:
-        return total, info["per_scenario"]
+        return total, np.concatenate(costs)
     return total
 
 
@@ -500,6 +515,8 @@ class DecisionResult:
         evaluated on the full generated set), ``out_of_sample_cost`` (evaluated on the held-out
         days), ``gap`` = out-of-sample - in-sample, ``gap_pct`` (of out-of-sample),
         ``gap_to_full`` = out-of-sample - the full set's out-of-sample, ``gap_to_full_pct``,
+        ``distance`` (the Wasserstein distance of a reduced set to the full set [p.u.], from its
+        metadata as written by :func:`scengen.reduce.reduce_scenarios`; NaN when absent),
         ``seconds`` (solve + evaluation). Costs in [cost / day].
     problem : StorageProblem
     n_heldout : int
@@ -532,6 +549,9 @@ class DecisionResult:
         """Inverse of :meth:`to_dict` (e.g. to read ``decision.json``)."""
         try:
             table = pd.DataFrame(d["rows"], columns=d.get("columns"))
+            for c in table.columns:
+                if c not in ("set", "kind"):
+                    table[c] = pd.to_numeric(table[c], errors="coerce")
             problem = StorageProblem(**d.get("problem", {}))
             return cls(table=table, problem=problem, n_heldout=int(d.get("n_heldout", 0)))
         except (KeyError, TypeError) as e:
@@ -544,6 +564,14 @@ def _plain(v: Any) -> Any:
     if isinstance(v, np.floating):
         return float(v)
     return v
+
+
+def _distance(ss: ScenarioSet) -> float:
+    """The Wasserstein distance a reduced set records in its metadata (NaN when absent)."""
+    d = ss.metadata.get("distance")
+    if isinstance(d, (int, float, np.integer, np.floating)) and not isinstance(d, bool):
+        return float(d)
+    return np.nan
 
 
 def decision_test(
@@ -619,6 +647,7 @@ def decision_test(
                 "in_sample_cost": dec.expected_cost,
                 "cost_on_full": on_full,
                 "out_of_sample_cost": oos,
+                "distance": _distance(s) if kind == "reduced" else np.nan,
                 "seconds": time.perf_counter() - t0,
             }
         )
@@ -643,6 +672,7 @@ def decision_test(
         "gap_pct",
         "gap_to_full",
         "gap_to_full_pct",
+        "distance",
         "seconds",
     ]
     return DecisionResult(table=table[order], problem=problem, n_heldout=heldout.n_scenarios)

@@ -49,6 +49,8 @@ __all__ = ["render_report", "write_report", "render_index", "load_job", "Job"]
 DPI = 100
 #: most scenarios used for statistics (a seeded random subset of larger sets)
 MAX_STAT_SCENARIOS = 4000
+#: most reduced scenarios drawn (those with the largest probabilities)
+MAX_DRAWN = 300
 #: most sites drawn in the per-site grids
 MAX_GRID_SITES = 16
 
@@ -735,6 +737,29 @@ def _section_evaluation(job: Job) -> str:
     return "".join(parts)
 
 
+def _distance_curve(job: Job) -> list[tuple[int, float]]:
+    """(K, distance) from reduction.json's curve, its own K and the decision test's sets."""
+    pts: dict[int, float] = {}
+    info = job.reduction or {}
+    curve = info.get("curve") if isinstance(info.get("curve"), dict) else {}
+    for k, v in curve.items():
+        try:
+            pts[int(k)] = float(v)
+        except (TypeError, ValueError):
+            continue
+    try:
+        if info.get("k") is not None and info.get("distance") is not None:
+            pts.setdefault(int(info["k"]), float(info["distance"]))
+    except (TypeError, ValueError):
+        pass
+    if job.decision is not None and "distance" in job.decision.table:
+        t = job.decision.table
+        for _, r in t[t["kind"] == "reduced"].iterrows():
+            if np.isfinite(r["distance"]):
+                pts.setdefault(int(r["n_scenarios"]), float(r["distance"]))
+    return sorted((k, v) for k, v in pts.items() if math.isfinite(v))
+
+
 def _section_reduction(job: Job) -> str:
     parts = [_problems(job, "reduction")]
     red, full, info = job.reduced, job.scenarios, job.reduction
@@ -774,7 +799,7 @@ def _section_reduction(job: Job) -> str:
                     axis=0,
                 )
                 ax.fill_between(hours, q[0], q[1], color="#cccccc", lw=0, label="full set 5–95 %")
-            for i in order:
+            for i in order[-MAX_DRAWN:]:
                 r = p[i] / pmax
                 ax.plot(
                     hours,
@@ -817,8 +842,9 @@ def _section_reduction(job: Job) -> str:
             _img(
                 fig,
                 f"the {red.n_scenarios} reduced scenarios with their probabilities",
-                f"The K = {red.n_scenarios} reduced scenarios; line width and colour grow with "
-                "the probability.",
+                f"The K = {red.n_scenarios} reduced scenarios"
+                + (f" (the {MAX_DRAWN} most probable drawn)" if red.n_scenarios > MAX_DRAWN else "")
+                + "; line width and colour grow with the probability.",
             )
         )
         pt = pd.DataFrame({"scenario": red.ids, "probability": p}).sort_values(
@@ -831,11 +857,7 @@ def _section_reduction(job: Job) -> str:
                 + "</details>"
             )
     panels = []
-    curve = (info or {}).get("curve") or {}
-    try:
-        ck = sorted((int(k), float(v)) for k, v in curve.items() if v is not None)
-    except (TypeError, ValueError):
-        ck = []
+    ck = _distance_curve(job)
     if len(ck) >= 2:
         panels.append("curve")
     elif info is not None:
@@ -868,6 +890,13 @@ def _section_reduction(job: Job) -> str:
                     ax.axhline(float(info["max_distance"]), color=MEASURED, ls="--", lw=1)
                 if max(ks) / max(1, min(ks)) >= 20:
                     ax.set_xscale("log")
+                    from matplotlib.ticker import ScalarFormatter
+
+                    if len(ks) <= 12:
+                        ax.set_xticks(ks, [str(k) for k in ks])
+                        ax.minorticks_off()
+                    else:
+                        ax.xaxis.set_major_formatter(ScalarFormatter())
                 ax.set(
                     xlabel="K (number of scenarios kept)",
                     ylabel="Wasserstein distance to the full set [p.u.]",
@@ -895,8 +924,14 @@ def _section_reduction(job: Job) -> str:
             _img(
                 fig,
                 "distance against K and cluster sizes",
-                "Left: the k-medoids objective (= Wasserstein-1 distance between the full and the "
-                "reduced distribution) for each K. Right: scenarios assigned to each medoid.",
+                " ".join(
+                    {
+                        "curve": "Distance against K: the k-medoids objective (= Wasserstein-1 "
+                        "distance between the full and the reduced distribution) for each K.",
+                        "sizes": "Cluster sizes: input scenarios assigned to each medoid.",
+                    }[w]
+                    for w in panels
+                ),
             )
         )
     return "".join(parts)
@@ -915,6 +950,7 @@ DECISION_COLUMNS = {
     "gap_pct": "gap [%]",
     "gap_to_full": "vs full (out)",
     "gap_to_full_pct": "vs full [%]",
+    "distance": "W dist. [p.u.]",
     "seconds": "time [s]",
 }
 
@@ -1105,16 +1141,15 @@ def _summary_formats(columns: Sequence[str]) -> dict[str, Callable[[Any], str]]:
 
 
 def _comparison(jobs: list[Job], links: dict[str, str] | None = None) -> str:
-    """Jobs as rows (the index page), with links to the reports."""
+    """Jobs as rows (the index page); the job name links to its report when there is one."""
+    links = links or {}
     df = pd.DataFrame([_summary_row(j) for j in jobs])
-    if links:
-        df["report"] = [
-            f'<a href="{_e(links[j.name])}">report</a>' if j.name in links else "–" for j in jobs
-        ]
+    df["job"] = [
+        f'<a href="{_e(links[j.name])}">{_e(j.name)}</a>' if j.name in links else _e(j.name)
+        for j in jobs
+    ]
     df = df.astype(object).where(df.notna(), None)
-    table = _table(
-        df, cls="num compare", formats=_summary_formats(df.columns), raw_html=("report",)
-    )
+    table = _table(df, cls="num compare", formats=_summary_formats(df.columns), raw_html=("job",))
     return f'<div class="wide">{table}</div>'
 
 
