@@ -387,13 +387,15 @@ def run_job(
             problem = from_dict(
                 _decision.StorageProblem, job.decision, f"job {job.name!r}.decision"
             )
-            reduced = {
-                kk: _reduce.reduce_scenarios(
-                    full, kk, method=job.reduce.method, seed=job.seed
-                ).reduced
-                for kk in job.evaluate.decision_ks
-            }
-            dres = _decision.decision_test(full, heldout, reduced, problem)
+            dres = storage_decision_test(
+                full,
+                heldout,
+                history,
+                job.evaluate.decision_ks,
+                problem,
+                method=job.reduce.method,
+                seed=job.seed,
+            )
             _decision.write_decision(dres, d)
         finish("evaluate", t0)
 
@@ -401,7 +403,7 @@ def run_job(
     k = key("report", "v1")
     if begin("report", k, d / "report.html"):
         t0 = time.perf_counter()
-        _report.write_report([d], d / "report.html", title=f"scengen: {job.name}")
+        _report.write_report([d], d / "report.html", title=f"scengen: {job.name}", seed=job.seed)
         finish("report", t0)
 
     outcome.ok = True
@@ -446,9 +448,36 @@ def run_batch(
             if progress:
                 progress(job.name, "error", {"event": "error", "error": msg})
     done = [o.directory for o in outcomes if o.ok]
-    if done:
-        _report.render_index(done, out / "index.html")
+    failed = {o.name: o.error or "failed" for o in outcomes if not o.ok}
+    if done or failed:
+        _report.render_index(done, out / "index.html", failed=failed)
     return outcomes
+
+
+def storage_decision_test(
+    full: Any,
+    heldout: Any,
+    history: Any | None,
+    ks: list[int],
+    problem: Any = None,
+    *,
+    method: str = "pam",
+    seed: int = 0,
+) -> Any:
+    """The storage decision test of the full set against its reductions to each K in ``ks``.
+
+    Reduces ``full`` to K scenarios (Wasserstein k-medoids, ``method``) for every K, then calls
+    :func:`scengen.decision.decision_test` with the training days as a reference when given.
+    """
+    from scengen import decision as _decision
+    from scengen import reduce as _reduce
+
+    reduced = {
+        k: _reduce.reduce_scenarios(full, k, method=method, seed=seed).reduced
+        for k in sorted(set(ks))
+    }
+    refs = None if history is None else {"history (training days)": history}
+    return _decision.decision_test(full, heldout, reduced, problem, references=refs)
 
 
 def describe(batch: BatchConfig) -> list[dict[str, Any]]:

@@ -149,8 +149,12 @@ def load_job(path: str | os.PathLike) -> Job:
         job.reduced_evaluation = _try(
             job, "evaluation", lambda: _json_dict(red / "evaluation.json")
         )
-    if (d / DECISION_JSON).is_file():
-        job.decision = _try(job, "decision", lambda: read_decision(d / DECISION_JSON))
+    # the pipeline writes decision.json at the job's root; `scengen evaluate --decision` next
+    # to the evaluated scenarios
+    for dfile in (d / DECISION_JSON, d / "scenarios" / DECISION_JSON):
+        if dfile.is_file():
+            job.decision = _try(job, "decision", lambda f=dfile: read_decision(f))
+            break
     exp = d / "export"
     if exp.is_dir():
         job.exports = sorted(

@@ -51,6 +51,20 @@ _RESERVED = ("decision", "decision_ks")
 @click.option(
     "--clip/--no-clip", default=None, help="CSV only: clip values outside [0, 1] after scaling."
 )
+@click.option(
+    "--decision",
+    type=click.Choice(["storage"]),
+    default=None,
+    help="Also run the decision test: size a battery with the scenarios and with their "
+    "reductions to each --decision-k, evaluate out of sample on the held-out days.",
+)
+@click.option(
+    "--decision-k",
+    "decision_ks",
+    type=int,
+    multiple=True,
+    help="K values of the decision test (repeatable) [default: 1 5 10 20].",
+)
 @seed_option()
 @config_option
 def evaluate_cmd(
@@ -62,6 +76,8 @@ def evaluate_cmd(
     capacity: str | None,
     resolution: int | None,
     clip: bool | None,
+    decision: str | None,
+    decision_ks: tuple[int, ...],
     seed: int,
     config_path: Path | None,
 ) -> None:
@@ -95,6 +111,16 @@ def evaluate_cmd(
     if references is not None:
         section["references"] = references
     settings = from_dict(ev.EvaluateConfig, section, "config.evaluate")
+    ev_section = with_section(config, "evaluate")
+    decision = decision or ev_section.get("decision")
+    ks = list(decision_ks) or list(ev_section.get("decision_ks") or [1, 5, 10, 20])
+    problem = None
+    if decision is not None:
+        from scengen.decision import StorageProblem
+
+        if decision != "storage":
+            raise ScengenError(f"config.evaluate.decision = {decision!r}; allowed: storage")
+        problem = from_dict(StorageProblem, with_section(config, "decision"), "config.decision")
 
     scenarios = read_scenarios(scen_dir)
     data = None
@@ -123,6 +149,16 @@ def evaluate_cmd(
         seed=seed,
         es_max_scenarios=settings.es_max_scenarios,
     )
+    dres = None
+    if decision is not None:
+        from scengen.pipeline import storage_decision_test
+
+        bad = [k for k in ks if not 0 < k < scenarios.n_scenarios]
+        if bad:
+            raise ScengenError(
+                f"--decision-k {bad[0]} must be >= 1 and < the {scenarios.n_scenarios} scenarios"
+            )
+        dres = storage_decision_test(scenarios, heldout, train, ks, problem, seed=seed)
     inputs = {
         "scenarios": str(scen_dir),
         "against": str(against),
@@ -134,13 +170,37 @@ def evaluate_cmd(
     if "n_in_train" in heldout.metadata:
         inputs["heldout_days_also_in_train"] = heldout.metadata["n_in_train"]
     target = Path(out) if out is not None else Path(scen_dir)
+
+    def write(d: Path) -> None:
+        ev.write_evaluation(result, d, inputs=inputs)
+        if dres is not None:
+            from scengen.decision import write_decision
+
+            write_decision(dres, d)
+
     if target.exists():
-        ev.write_evaluation(result, target, inputs=inputs)
+        write(target)
     else:
         with _io.staging_dir(target) as d:
-            ev.write_evaluation(result, d, inputs=inputs)
+            write(d)
 
     click.echo(result.summary())
+    if dres is not None:
+        cols = [
+            c
+            for c in (
+                "set",
+                "energy_capacity",
+                "power_capacity",
+                "in_sample_cost",
+                "out_of_sample_cost",
+                "gap_pct",
+                "gap_to_full_pct",
+            )
+            if c in dres.table
+        ]
+        click.echo("\nDecision test (storage), costs per day:")
+        click.echo(dres.table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if "source_run_missing" in heldout.metadata:
         echo_err(
             f"note: the scenarios' source run {heldout.metadata['source_run_missing']!r} is not "
