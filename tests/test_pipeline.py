@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from conftest import synthetic_days, write_measurement_csv
+
 from scengen.cli import cli
 from scengen.errors import ScengenError
 from scengen.pipeline import load_batch, run_batch
@@ -160,3 +161,25 @@ def test_interrupted_stage_leaves_completed_ones(tmp_path, csvs, monkeypatch):
     monkeypatch.setattr(red, "reduce_scenarios", real)
     o = run_batch(load_batch(cfg), out)[0]
     assert o.ok and o.skipped == ["train", "generate"]
+
+
+def test_evaluate_decision_cli(tmp_path):
+    from scengen.data import Profiles, save_split
+    from scengen.scenarios import ScenarioSet, write_scenarios
+
+    days = synthetic_days(30, 2, 24, seed=4)
+    dates = np.arange("2020-01-01", "2020-01-31", dtype="datetime64[D]")
+    prof = Profiles(values=days, dates=dates, sites=["a", "b"])
+    save_split(tmp_path / "run", prof.subset(slice(0, 20)), prof.subset(slice(20, 30)))
+    scen = write_scenarios(
+        ScenarioSet(synthetic_days(60, 2, 24, seed=5), sites=["a", "b"]), tmp_path / "run" / "scen"
+    )
+    args = ["evaluate", str(scen), "--against", str(tmp_path / "run"), "--decision", "storage"]
+    res = CliRunner().invoke(cli, [*args, "--decision-k", "1", "--decision-k", "3"])
+    assert res.exit_code == 0, res.output
+    assert "Decision test" in res.output and "K=3" in res.output
+    table = json.loads((scen / "decision.json").read_text())
+    assert len(table["rows"]) >= 3  # full, K=1, K=3 (+ references)
+
+    res = CliRunner().invoke(cli, [*args, "--decision-k", "60"])
+    assert res.exit_code == 1 and "--decision-k 60" in res.output
