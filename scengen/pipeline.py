@@ -35,50 +35,35 @@ from scengen import _io
 from scengen.config import from_dict, load_yaml, to_dict
 from scengen.data import DataConfig
 from scengen.errors import ScengenError
+from scengen.evaluate import EvaluateConfig
+from scengen.export import FORMATS
+from scengen.generate import GenerateConfig
+from scengen.reduce import ReduceConfig
 
 STAGES = ("train", "generate", "reduce", "export", "evaluate", "report")
 STAGES_JSON = "stages.json"
-EXPORT_FORMATS = ("long", "wide", "pypsa", "gams", "plexos")
-
-
-@dataclass
-class GenerateSettings:
-    """``generate`` section: how many scenarios to sample.
-
-    Parameters
-    ----------
-    n : int, default 2000
-        Number of scenarios.
-    condition : int, optional
-        Label to condition on (month 1-12 or season 0-3) for a conditional model.
-    """
-
-    n: int = 2000
-    condition: int | None = None
-
-
-@dataclass
-class ReduceSettings:
-    """``reduce`` section (see :func:`scengen.reduce.reduce_scenarios`)."""
-
-    k: int | None = 10
-    max_distance: float | str | None = None
-    method: str = "pam"
-    metric: str = "euclidean"
-    p: int = 1
+EXPORT_FORMATS = FORMATS
 
 
 @dataclass
 class ExportSettings:
     """``export`` section: formats to write and the first snapshot date."""
 
-    formats: list[str] = field(default_factory=lambda: ["long", "wide", "pypsa", "gams", "plexos"])
+    formats: list[str] = field(default_factory=lambda: list(EXPORT_FORMATS))
     start: str | None = None
 
 
 @dataclass
-class EvaluateSettings:
-    """``evaluate`` section: the decision test and the K values it compares."""
+class EvaluateSettings(EvaluateConfig):
+    """``evaluate`` section: :class:`scengen.evaluate.EvaluateConfig` plus the decision test.
+
+    Parameters
+    ----------
+    decision : str or None, default "storage"
+        Decision test to run (``"storage"``) or ``None``.
+    decision_ks : list of int, default [1, 5, 10, 20]
+        Sizes of the reduced sets the decision test compares with the full set.
+    """
 
     decision: str | None = "storage"
     decision_ks: list[int] = field(default_factory=lambda: [1, 5, 10, 20])
@@ -93,8 +78,8 @@ class JobConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
-    generate: GenerateSettings = field(default_factory=GenerateSettings)
-    reduce: ReduceSettings = field(default_factory=ReduceSettings)
+    generate: GenerateConfig = field(default_factory=GenerateConfig)
+    reduce: ReduceConfig = field(default_factory=lambda: ReduceConfig(k=10))
     export: ExportSettings = field(default_factory=ExportSettings)
     evaluate: EvaluateSettings = field(default_factory=EvaluateSettings)
     decision: dict[str, Any] = field(default_factory=dict)
@@ -194,7 +179,7 @@ def load_batch(path: str | Path) -> BatchConfig:
         job.data.path = str(p)
         r = job.reduce
         if r.k is None and r.max_distance is None:
-            raise ScengenError(f"{path}: {where}: reduce needs k or max_distance")
+            r.k = 10
         if r.k is not None and not 0 < r.k < job.generate.n:
             raise ScengenError(
                 f"{path}: {where}: reduce.k = {r.k} must be >= 1 and < generate.n = {job.generate.n}"
@@ -348,8 +333,8 @@ def run_job(
     k = key("reduce", job.reduce)
     if begin("reduce", k, red_dir / "reduction.json"):
         t0 = time.perf_counter()
-        ss = read_scenarios(scen_dir)
         r = job.reduce
+        ss = read_scenarios(scen_dir, normalize=r.normalize)
         res = _reduce.reduce_scenarios(
             ss,
             r.k,
@@ -357,7 +342,7 @@ def run_job(
             method=r.method,
             metric=r.metric,
             p=r.p,
-            seed=job.seed,
+            seed=job.seed if r.seed is None else r.seed,
         )
         _reduce.write_reduction(res, red_dir, source=str(scen_dir))
         finish("reduce", t0, k=res.reduced.n_scenarios, distance=res.distance)
@@ -380,8 +365,17 @@ def run_job(
         heldout, history = test_days.to_scenarios(), train_days.to_scenarios()
         full = read_scenarios(scen_dir)
         red = read_scenarios(red_dir)
+        ev = job.evaluate
         for sdir, ss in ((scen_dir, full), (red_dir, red)):
-            res = _evaluate.evaluate(ss, heldout, history, seed=job.seed)
+            res = _evaluate.evaluate(
+                ss,
+                heldout,
+                history,
+                references=ev.references,
+                n_copula=ev.n_copula,
+                es_max_scenarios=ev.es_max_scenarios,
+                seed=job.seed,
+            )
             _evaluate.write_evaluation(res, sdir)
         if job.evaluate.decision == "storage":
             problem = from_dict(
@@ -449,7 +443,7 @@ def run_batch(
                 progress(job.name, "error", {"event": "error", "error": msg})
     done = [o.directory for o in outcomes if o.ok]
     failed = {o.name: o.error or "failed" for o in outcomes if not o.ok}
-    if done or failed:
+    if done:
         _report.render_index(done, out / "index.html", failed=failed)
     return outcomes
 
