@@ -69,8 +69,19 @@ class _Display:
 @click.option("--force", is_flag=True, help="Redo every stage, even those already complete.")
 @click.option("--job", "jobs", multiple=True, help="Run only this job (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Validate the batch and list its jobs, run nothing.")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed for every job [default: each job's 'seed', else 0].",
+)
 def run_cmd(
-    config: Path | None, out: Path | None, force: bool, jobs: tuple[str, ...], dry_run: bool
+    config: Path | None,
+    out: Path | None,
+    force: bool,
+    jobs: tuple[str, ...],
+    dry_run: bool,
+    seed: int | None,
 ) -> None:
     """Run train → generate → reduce → export → evaluate → report for every job.
 
@@ -94,6 +105,9 @@ def run_cmd(
                 "root or pass a batch YAML"
             )
     batch = load_batch(config)
+    if seed is not None:
+        for j in batch.jobs:
+            j.seed = seed
     if dry_run:
         for j in batch.jobs:
             click.echo(f"{j.name}: {j.data.path} -> {Path(out or batch.output) / j.name}")
