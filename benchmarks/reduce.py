@@ -100,12 +100,25 @@ def _dist_matrix(X: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- worker
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process [MB]: ``VmHWM`` (Linux; reset by exec, so it is
+    this worker's own peak), else ``ru_maxrss``."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def worker(spec: dict) -> dict:
     X = np.load(spec["data"])
     n = X.shape[0]
     k = spec["k"]
     seed = spec["seed"]
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = peak_rss_mb()
     method = spec["method"]
     extra: dict = {}
     t0 = time.perf_counter()
@@ -148,12 +161,13 @@ def worker(spec: dict) -> dict:
     else:
         raise SystemExit(f"unknown method {method}")
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "method": method,
         "seconds": seconds,
-        "peak_mb": peak / 1024.0,
-        "base_mb": base / 1024.0,
+        "cpu_s": cpu.ru_utime + cpu.ru_stime,
+        "peak_mb": peak_rss_mb(),
+        "base_mb": base,
         "distance": objective(X, medoids),
         "medoids": [int(m) for m in medoids],
         **extra,
@@ -207,7 +221,10 @@ def main() -> None:
                 ref = f"fasterpam-sub{n // 5}"
             methods = [ref, "scengen-pam", "scengen-forward"]
             print(f"\n## case {c}: N = {n}, 24 steps x {case['sites']} site(s), K = {case['k']}")
-            print(f"{'method':<24}{'time [s]':>10}{'peak RSS [MB]':>15}{'distance [p.u.]':>17}")
+            print(
+                f"{'method':<24}{'time [s]':>10}{'CPU [s]':>9}{'peak RSS [MB]':>15}"
+                f"{'(data loaded)':>15}{'distance [p.u.]':>17}"
+            )
             rows = {}
             for m in methods:
                 spec = {
@@ -223,7 +240,10 @@ def main() -> None:
                 if "error" in r:
                     print(f"{m:<24}  ERROR {r['error']}")
                     continue
-                print(f"{m:<24}{r['seconds']:>10.2f}{r['peak_mb']:>15.0f}{r['distance']:>17.6f}")
+                print(
+                    f"{m:<24}{r['seconds']:>10.2f}{r['cpu_s']:>9.1f}{r['peak_mb']:>15.0f}"
+                    f"{r['base_mb']:>15.0f}{r['distance']:>17.6f}"
+                )
             results[c] = rows
             _verdict(c, n, rows, ref)
     if args.json:

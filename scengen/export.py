@@ -157,23 +157,16 @@ def _write_pypsa(ss: ScenarioSet, d: Path, start: Any) -> None:
 
 GAMS_COMMANDS = """\
 * GAMS: convert the CSV files of this directory to GDX with csv2gdx, then load them.
-$call csv2gdx scenario.csv output=scenario.gdx id=s index=1 useHeader=y
-$call csv2gdx site.csv output=site.gdx id=i index=1 useHeader=y
-$call csv2gdx step.csv output=step.gdx id=t index=1 useHeader=y
-$call csv2gdx probability.csv output=probability.gdx id=prob index=1 values=2 useHeader=y
+* The sets come from the index columns of availability.csv (csv2gdx writes them as Dim1..Dim3);
+* scenario.csv, site.csv and step.csv list the same labels for other tools.
 $call csv2gdx availability.csv output=availability.gdx id=avail index=1,2,3 values=4 useHeader=y
+$call csv2gdx probability.csv output=probability.gdx id=prob index=1 values=2 useHeader=y
 Set s 'scenarios', i 'sites', t 'steps';
-Parameter prob(s) 'scenario probability', avail(s,i,t) 'availability [p.u.]';
-$gdxIn scenario.gdx
-$load s
-$gdxIn site.gdx
-$load i
-$gdxIn step.gdx
-$load t
+Parameter avail(s,i,t) 'availability [p.u.]', prob(s) 'scenario probability';
+$gdxIn availability.gdx
+$load s=Dim1 i=Dim2 t=Dim3 avail
 $gdxIn probability.gdx
 $load prob
-$gdxIn availability.gdx
-$load avail
 $gdxIn
 """
 

@@ -18,25 +18,36 @@ everywhere: duplicating a scenario and doubling its probability gives the same r
 Algorithms
 ----------
 ``method="pam"`` (default)
-    k-medoids of PAM quality with eager swaps (FasterPAM, Schubert and Rousseeuw 2021), weighted:
+    Weighted k-medoids with eager swaps (FasterPAM, Schubert and Rousseeuw 2021), from several
+    starts, keeping the best:
 
-    * ``N <= FULL_MATRIX_MAX_N``: the whole cost matrix (float32) is held; greedy BUILD (= forward
-      selection) initialisation, then eager swaps over every candidate, evaluated a block of
-      candidates at a time with BLAS until no swap improves.
-    * larger ``N``: CLARA-like. PAM on a random sample of ``SAMPLE_SIZE`` scenarios, assignment of
-      all ``N`` scenarios (an ``N x K`` matrix), then eager swaps on the *full* set with candidates
-      restricted to the scenarios closest to each current medoid, each candidate evaluated exactly
-      against all ``N`` scenarios in blocks, until no candidate improves.
+    * starts: greedy BUILD (= forward selection, small N only); the ``RELAX_KEEP`` best of
+      ``RELAX_RESTARTS`` continuous relaxations (k-medians by Weiszfeld for ``p=1``, k-means for
+      ``p=2``, IRLS for cityblock: free centres, k-means++ seeds, run on a sample of
+      ``RELAX_SAMPLE`` scenarios and polished on all), each centre snapped to its nearest
+      scenario; and, when each start is cheap, up to ``SHORT_STARTS`` k-means++ seeds with a
+      few relaxation steps (diversity).
+    * ``N <= FULL_MATRIX_MAX_N``: the whole float32 cost matrix is held and every scenario is
+      a swap candidate, a block of candidates at a time with BLAS, until no swap improves
+      (a PAM local optimum).
+    * larger ``N``: no ``N x N`` matrix. Swaps are evaluated exactly against all ``N``
+      scenarios, with the swap gain written as
+      :math:`\Delta(c, j) = L_j - \sum_i p_i a_i + \sum_{i \in C_j} p_i (a_i - b_i)`,
+      :math:`a_i = (d1_i - c_i)^+`, :math:`b_i = (d2_i - c_i)^+` (two BLAS products per
+      block). Candidates: the ``LOCAL_CANDIDATES`` members nearest each medoid, evaluated
+      only on the scenarios they can affect (triangle inequality: :math:`d(i, m_j) - r <
+      d2_i`); when none of those improves, every scenario is screened on a sample of
+      ``SCREEN_SAMPLE`` scenarios and the ``SCREEN_TOP`` most promising are evaluated
+      exactly. Stops when neither finds an improving swap.
 ``method="forward"``
     Heitsch-Römisch fast forward selection (greedy; lazy evaluation, exact because the gain is
-    submodular). It gives the whole curve distance(K) in one run. For ``N`` above
-    ``FORWARD_MAX_PAIRS / N`` candidates, the candidates are a random sample (all ``N`` scenarios
-    still count in the distance).
+    submodular). It gives the whole curve distance(K) in one run. Beyond
+    ``FORWARD_MAX_PAIRS`` (scenario, candidate) pairs the candidates are a random sample
+    (all ``N`` scenarios still count in the distance).
 
-Every cost block is at most ``BLOCK_BYTES``; no ``N x N`` matrix is built beyond
-``FULL_MATRIX_MAX_N``. Peak memory is about ``12 N D`` bytes for the data (float64 + float32
-copy, ``D`` = sites x steps) plus ``16 N K`` bytes for the ``N x K`` costs plus a few hundred MB
-of blocks (see :func:`memory_bound`).
+Scale: every cost block is at most ``BLOCK_BYTES``; see :func:`memory_bound`. Identical
+scenarios are merged first and zero-probability ones set aside. BLAS runs on
+``BLAS_THREADS`` thread(s). Every random choice comes from one generator seeded with ``seed``.
 
 The reported distance is always recomputed in float64 from the chosen medoids, and for
 ``N <= VERIFY_MAX_N`` checked against an exact optimal-transport solve (POT ``ot.emd2``).
@@ -73,6 +84,26 @@ RELAX_SAMPLE = 10000
 RELAX_KEEP = 2
 #: candidates per medoid in the full-set swap refinement for larger N
 LOCAL_CANDIDATES = 50
+#: scenarios on which the swaps of every candidate are estimated (screening) for larger N
+SCREEN_SAMPLE = 1000
+#: candidates kept by the screening and evaluated exactly
+SCREEN_TOP = 256
+#: the candidate-to-sample costs of the screening are kept when they fit in this
+SCREEN_CACHE_BYTES = 512 * 2**20
+#: fresh screening samples tried once no screened swap improves
+SCREEN_RESAMPLE = 0
+#: BLAS threads used by the reduction: one keeps the many small products fast when other
+#: processes share the cores, and the results independent of the thread count
+BLAS_THREADS = 1
+#: smallest relative improvement for which a swap is made
+SWAP_TOL = 1e-6
+#: iterations of each continuous relaxation
+RELAX_ITER = 50
+#: further starts: k-means++ seeds with a few relaxation iterations (diversity), at most
+#: SHORT_STARTS of them and fewer when each is costly (N * D * K > SHORT_WORK / starts)
+SHORT_STARTS = 10
+SHORT_ITER = 3
+SHORT_WORK = 6 * 10**7
 #: bytes of one block of costs (float32)
 BLOCK_BYTES = 64 * 2**20
 #: largest N for which the result is checked against POT ot.emd2 by default
@@ -203,8 +234,13 @@ class _Costs:
         self.X = np.ascontiguousarray(X, dtype=np.float64)
         self.metric, self.power = metric, power
         self.n, self.dim = self.X.shape
-        self.Xf = np.ascontiguousarray(self.X - self.X.mean(axis=0), dtype=np.float32)
+        mean = self.X.mean(axis=0)
+        self.Xf = np.empty(self.X.shape, np.float32)
+        step = max(1, (16 * 2**20) // (8 * max(1, self.dim)))
+        for a in range(0, self.n, step):  # centred float32 copy, without a float64 temporary
+            np.subtract(self.X[a : a + step], mean, out=self.Xf[a : a + step], casting="unsafe")
         self.sq = np.einsum("ij,ij->i", self.Xf, self.Xf)
+        self.sq64: np.ndarray | None = None
 
     def block(self, rows: Any, cols: Any = None) -> np.ndarray:
         """float32 costs, shape ``(len(rows), len(cols))`` (``cols=None``: all scenarios)."""
@@ -225,6 +261,22 @@ class _Costs:
         if self.power == 2:
             np.square(G, out=G)
         return G
+
+    def column(self, c: int) -> np.ndarray:
+        """float64 costs of every scenario to scenario ``c`` (Gram form for the Euclidean
+        metric: about 1e-7 absolute error at worst, used while optimising; the reported
+        distance comes from :meth:`exact`)."""
+        if self.metric != "euclidean":
+            return self.exact(np.array([c]))[:, 0]
+        if self.sq64 is None:
+            self.sq64 = np.einsum("ij,ij->i", self.X, self.X)
+        d = self.X @ self.X[c]
+        d *= -2.0
+        d += self.sq64
+        d += self.sq64[c]
+        np.maximum(d, 0.0, out=d)
+        d[c] = 0.0
+        return np.sqrt(d, out=d) if self.power == 1 else d
 
     def exact(self, cols: np.ndarray, rows: Any = None) -> np.ndarray:
         """float64 costs from differences, shape ``(n_rows, len(cols))``."""
@@ -262,6 +314,9 @@ class _State:
         self.is_med = np.zeros(costs.n, bool)
         self.is_med[self.medoids] = True
         self.n_swaps = 0
+        #: clusters whose local candidates were found not to improve, with the scenarios
+        #: their gains depended on
+        self.clean: dict[int, np.ndarray] = {}
         self._update()
 
     def _update(self) -> None:
@@ -285,28 +340,91 @@ class _State:
         W = np.zeros((n, k), np.float32)
         W[rows, self.nearest] = self.pf
         self.W = W
+        self.L = (
+            np.bincount(self.nearest, weights=self.p * (self.d2 - self.d1), minlength=k)
+            if k > 1
+            else np.zeros(1)
+        )
+        self._sample_key = None
 
-    def gains(self, C: np.ndarray, Dc: np.ndarray) -> np.ndarray:
-        """Change of the objective, shape ``(len(C), K)``, when medoid j is swapped for C[b].
+    def gains(
+        self,
+        C: np.ndarray,
+        Dc: np.ndarray,
+        rows: np.ndarray | None = None,
+        *,
+        estimate: bool = False,
+    ) -> np.ndarray:
+        r"""Change of the objective, shape ``(len(C), K)``, when medoid j is swapped for C[b].
 
-        ``Dc`` (float32, ``(len(C), N)``) holds the costs of the candidates; it is overwritten.
+        With :math:`a_i = (d1_i - c_i)^+`, :math:`b_i = (d2_i - c_i)^+` and :math:`L_j` the cost
+        of removing medoid j alone:
+
+        .. math:: \Delta(c, j) = L_j - \sum_i p_i a_i + \sum_{i \in C_j} p_i (a_i - b_i)
+
+        ``Dc`` (float32, ``(len(C), N)``) holds the costs of the candidates to every scenario,
+        or to the scenarios ``rows`` only: with ``estimate`` the result estimates the change
+        from that sample (weights renormalised); without, ``rows`` must hold every scenario
+        whose cost can change (:math:`c_i < d2_i`) and the result is exact. ``Dc`` is
+        overwritten.
         """
-        Dc[np.arange(len(C)), C] = 0.0  # exact self-cost
-        M1 = np.minimum(Dc, self.d1f[None, :])
-        shared = (M1 - self.d1f[None, :]) @ self.pf  # adding c, keeping every medoid
-        np.minimum(Dc, self.d2f[None, :], out=Dc)
-        Dc -= M1  # extra cost of the members of cluster j when j is removed
-        return shared[:, None].astype(np.float64) + (Dc @ self.W).astype(np.float64)
+        if rows is None:
+            d1f, d2f, W, pf, L = self.d1f, self.d2f, self.W, self.pf, self.L
+            pos = C
+        elif estimate:
+            d1f, d2f, W, pf, L = self._sample(rows)
+            pos = self._pos_in_sample[C]
+        else:
+            d1f, d2f, W, pf, L = self.d1f[rows], self.d2f[rows], self.W[rows], self.pf[rows], self.L
+            pos = np.minimum(np.searchsorted(rows, C), len(rows) - 1)
+            pos = np.where(rows[pos] == C, pos, -1)
+        hit = pos >= 0
+        Dc[np.flatnonzero(hit), pos[hit]] = 0.0  # exact self-cost
+        if W.shape[1] == 1:
+            return ((Dc @ pf).astype(np.float64) - float(pf @ d1f))[:, None]
+        A = np.subtract(d1f[None, :], Dc)
+        np.maximum(A, 0.0, out=A)
+        np.subtract(d2f[None, :], Dc, out=Dc)
+        np.maximum(Dc, 0.0, out=Dc)
+        AW = (A @ W).astype(np.float64)
+        return L[None, :] - AW.sum(axis=1, keepdims=True) + AW - (Dc @ W).astype(np.float64)
+
+    def _sample(self, rows: np.ndarray):
+        if self._sample_key != (id(rows), self.n_swaps, tuple(self.medoids)):
+            w = self.p[rows] / self.p[rows].sum()
+            W = np.zeros((len(rows), self.W.shape[1]), np.float32)
+            W[np.arange(len(rows)), self.nearest[rows]] = w
+            L = (
+                np.bincount(
+                    self.nearest[rows],
+                    weights=w * (self.d2[rows] - self.d1[rows]),
+                    minlength=self.W.shape[1],
+                )
+                if self.W.shape[1] > 1
+                else np.zeros(1)
+            )
+            self._sample_cache = (self.d1f[rows], self.d2f[rows], W, w.astype(np.float32), L)
+            self._sample_key = (id(rows), self.n_swaps, tuple(self.medoids))
+            pos = np.full(self.costs.n, -1, np.int64)
+            pos[rows] = np.arange(len(rows))
+            self._pos_in_sample = pos
+        return self._sample_cache
 
     def try_swap(self, j: int, c: int) -> bool:
         """Swap medoid ``j`` for scenario ``c`` if that lowers the exact objective."""
         old_col, old_obj, old_m = self.Dm[:, j].copy(), self.obj, self.medoids[j]
-        self.Dm[:, j] = self.costs.exact(np.array([c]))[:, 0]
+        old = (self.d1, self.d2, self.nearest)
+        self.Dm[:, j] = self.costs.column(c)
         self.medoids[j] = c
         self._update()
         if self.obj < old_obj * (1.0 - 1e-12) - 1e-300:
             self.is_med[old_m], self.is_med[c] = False, True
             self.n_swaps += 1
+            if self.clean:  # clusters whose candidates must be evaluated again
+                changed = (old[0] != self.d1) | (old[1] != self.d2) | (old[2] != self.nearest)
+                for jj in list(self.clean):
+                    if jj == j or changed[self.clean[jj]].any():
+                        del self.clean[jj]
             return True
         self.Dm[:, j], self.medoids[j] = old_col, old_m
         self._update()
@@ -324,7 +442,7 @@ def _swap_pass(state: _State, cand: np.ndarray, block: int, full: np.ndarray | N
         Dc = full[C] if full is not None else state.costs.block(C)
         G = state.gains(C, Dc)
         b, j = np.unravel_index(int(np.argmin(G)), G.shape)
-        if G[b, j] < -1e-7 * state.obj and state.try_swap(int(j), int(C[b])):
+        if G[b, j] < -SWAP_TOL * state.obj and state.try_swap(int(j), int(C[b])):
             improved = True
     return improved
 
@@ -339,32 +457,88 @@ def _swaps_full(state: _State, full: np.ndarray, order: np.ndarray, max_passes: 
     return passes
 
 
-def _local_candidates(state: _State, m: int) -> np.ndarray:
-    """For each cluster, the ``m`` members closest to its medoid (medoid excluded)."""
-    out = []
-    n = state.costs.n
-    idx = np.arange(n)
+def _local_pass(state: _State, m: int) -> bool:
+    """Eager swaps of each medoid for the ``m`` members of its cluster nearest to it.
+
+    A candidate c within distance r of medoid j cannot change the cost of a scenario i with
+    ``d(i, m_j) - r >= d2_i`` (triangle inequality), so each cluster's candidates are
+    evaluated exactly on the other scenarios only.
+    """
+    improved = False
+    root = np.sqrt if state.costs.power == 2 else (lambda x: x)
     for j in range(len(state.medoids)):
-        members = idx[state.nearest == j]
-        if len(members) <= 1:
+        if j in state.clean:
+            continue
+        members = np.flatnonzero(state.nearest == j)
+        members = members[~state.is_med[members]]
+        if len(members) == 0:
             continue
         d = state.Dm[members, j]
-        take = min(m + 1, len(members))
-        sel = members[np.argpartition(d, take - 1)[:take]] if take < len(members) else members
-        sel = sel[np.argsort(state.Dm[sel, j], kind="stable")]
-        out.append(sel[~state.is_med[sel]][:m])
-    return np.concatenate(out) if out else np.empty(0, np.int64)
+        if len(members) > m:
+            sel = np.argpartition(d, m - 1)[:m]
+            members, d = members[sel], d[sel]
+        r = float(root(d.max()))
+        reach = root(state.Dm[:, j]) - r < root(state.d2) * (1 + 1e-5) + 1e-9
+        rows = np.flatnonzero(reach)
+        C = np.sort(members)
+        G = state.gains(C, state.costs.block(C, rows), rows=rows)
+        b, jj = np.unravel_index(int(np.argmin(G)), G.shape)
+        if G[b, jj] < -SWAP_TOL * state.obj and state.try_swap(int(jj), int(C[b])):
+            improved = True
+        else:
+            state.clean[j] = rows
+    return improved
 
 
-def _refine_full_set(state: _State, m: int, max_rounds: int = 100) -> int:
-    """Eager swaps on all N scenarios with candidates near the current medoids."""
-    block = _block_rows(state.costs.n, cap=256)
-    rounds = 0
+def _screen(state: _State, rows: np.ndarray, top: int, cache: dict) -> np.ndarray:
+    """The ``top`` candidates (all scenarios but the medoids) whose best swap looks most
+    improving, estimated from the scenarios ``rows`` only.
+
+    The candidate-to-sample costs do not depend on the medoids; they are kept in ``cache`` when
+    they fit in ``SCREEN_CACHE_BYTES``.
+    """
+    n = state.costs.n
+    block = _block_rows(len(rows), cap=1024)
+    keep = 4 * n * len(rows) <= SCREEN_CACHE_BYTES
+    if keep and "costs" not in cache:
+        cache["costs"] = np.concatenate(
+            [state.costs.block(np.arange(a, min(n, a + block)), rows) for a in range(0, n, block)]
+        )
+    best = np.empty(n)
+    for a in range(0, n, block):
+        C = np.arange(a, min(n, a + block))
+        Dc = cache["costs"][a : a + block].copy() if keep else state.costs.block(C, rows)
+        best[a : a + block] = state.gains(C, Dc, rows=rows, estimate=True).min(axis=1)
+    best[state.is_med] = np.inf
+    top = min(top, n - len(state.medoids))
+    cand = np.argpartition(best, top - 1)[:top]
+    cand = cand[best[cand] < 0]
+    return cand[np.argsort(best[cand], kind="stable")]
+
+
+def _refine_full_set(state: _State, m: int, rng: np.random.Generator, max_rounds: int = 200) -> int:
+    """Eager swaps on all N scenarios until none improves among the candidates.
+
+    Candidates: the ``m`` scenarios nearest each medoid (one block per cluster); when none of
+    those improves, the ``SCREEN_TOP`` scenarios whose swaps look best when estimated on a
+    random sample of ``SCREEN_SAMPLE`` scenarios (every scenario is screened), all evaluated
+    exactly on the N scenarios.
+    """
+    n = state.costs.n
+    rows = np.sort(rng.choice(n, size=min(n, SCREEN_SAMPLE), replace=False))
+    cache: dict = {}
+    rounds = resamples = 0
     while rounds < max_rounds:
         rounds += 1
-        cand = _local_candidates(state, m)
-        if not _swap_pass(state, cand, block, None):
-            break
+        if m > 0 and _local_pass(state, m):
+            continue
+        cand = _screen(state, rows, SCREEN_TOP, cache)
+        if len(cand) == 0 or not _swap_pass(state, cand, 64, None):
+            if resamples >= SCREEN_RESAMPLE or len(rows) == n:
+                break
+            resamples += 1  # a fresh sample before giving up
+            rows = np.sort(rng.choice(n, size=len(rows), replace=False))
+            cache = {}
     return rounds
 
 
@@ -547,9 +721,11 @@ def _relax(
 
 def _continuous_starts(
     costs: _Costs, p: np.ndarray, k: int, rng: np.random.Generator, info: dict[str, Any]
-) -> list[np.ndarray]:
-    """Medoid sets from the best of several continuous relaxations (restarts on a sample,
-    polished on all scenarios): each centre is replaced by its nearest scenario."""
+) -> list[tuple[str, np.ndarray]]:
+    """Starting medoid sets from continuous relaxations (free centres, each snapped to its
+    nearest scenario): the ``RELAX_KEEP`` best of ``RELAX_RESTARTS`` relaxations run to
+    convergence (restarted on a sample, polished on all scenarios), and ``SHORT_STARTS``
+    k-means++ seeds given ``SHORT_ITER`` iterations only, for diversity."""
     n = costs.n
     X = costs.Xf
     if n > RELAX_SAMPLE:
@@ -560,22 +736,28 @@ def _continuous_starts(
     runs = []
     for _ in range(RELAX_RESTARTS):
         C0 = _kpp(Xs, ps, k, rng, costs.metric, costs.power)
-        C, obj, _ = _relax(Xs, ps, C0, costs.metric, costs.power)
+        C, obj, _ = _relax(Xs, ps, C0, costs.metric, costs.power, max_iter=RELAX_ITER)
         runs.append((obj, C))
     runs.sort(key=lambda r: r[0])
+    chosen = [("relax", C, RELAX_ITER) for _, C in runs[:RELAX_KEEP]]
+    n_short = int(min(SHORT_STARTS, SHORT_WORK // max(1, n * costs.dim * k)))
+    for _ in range(n_short):
+        chosen.append(("short", _kpp(X, p, k, rng, costs.metric, costs.power), SHORT_ITER))
     starts, objs = [], []
-    for _, C in runs[:RELAX_KEEP]:
-        if Xs is not X:
+    for name, C, iters in chosen:
+        if name == "relax" and Xs is not X:
             C, obj, D = _relax(X, p, C, costs.metric, costs.power, max_iter=20)
+        elif name == "short":
+            C, obj, D = _relax(X, p, C, costs.metric, costs.power, max_iter=iters)
         else:
             D = _center_costs(X, C, costs.metric, costs.power)
             obj = float(p @ D.min(axis=1).astype(np.float64))
         objs.append(obj)
-        med = []
+        med: list[int] = []
         for j in range(k):
             order = np.argsort(D[:, j], kind="stable")[: k + 1]
             med.append(int(next(i for i in order if i not in med)))
-        starts.append(np.asarray(med))
+        starts.append((name, np.asarray(med)))
     info["relax"] = {"restarts": RELAX_RESTARTS, "sample": len(Xs), "objectives": objs}
     return starts
 
@@ -605,8 +787,10 @@ def _pam(
             starts.append(("build", np.asarray(_forward(costs, p, k, full=full)[0])))
     if init is not None:
         starts.append(("given", np.asarray(init)))
-    if k > 1 and RELAX_RESTARTS > 0:
-        starts += [("relax", m) for m in _continuous_starts(costs, p, k, rng, info)]
+    if RELAX_RESTARTS > 0 or not starts:
+        t0 = time.perf_counter()
+        starts += _continuous_starts(costs, p, k, rng, info)
+        info["relax"]["seconds"] = time.perf_counter() - t0
     best: _State | None = None
     seen = set()
     for name, med in starts:
@@ -614,13 +798,20 @@ def _pam(
         if key in seen:
             continue
         seen.add(key)
+        t0 = time.perf_counter()
         state = _State(costs, p, med)
         if full is not None:
             rounds = _swaps_full(state, full, rng.permutation(n), max_passes=100)
         else:
-            rounds = _refine_full_set(state, LOCAL_CANDIDATES)
+            rounds = _refine_full_set(state, LOCAL_CANDIDATES, rng)
         info.setdefault("starts", []).append(
-            {"init": name, "rounds": rounds, "swaps": state.n_swaps, "objective": state.obj}
+            {
+                "init": name,
+                "rounds": rounds,
+                "swaps": state.n_swaps,
+                "objective": state.obj,
+                "seconds": time.perf_counter() - t0,
+            }
         )
         if best is None or state.obj < best.obj:
             best = state
@@ -642,9 +833,43 @@ def _full_matrix(costs: _Costs) -> np.ndarray:
 # ----------------------------------------------------------------------------- public API
 
 
+def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the distinct rows of ``X`` (first occurrences, in order) and, for every row,
+    the index of its distinct row in that list."""
+    X = np.ascontiguousarray(X)
+    v = X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
+    _, first, inv = np.unique(v, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inv.ravel()]
+
+
 def _check_choice(name: str, value: Any, allowed: tuple) -> None:
     if value not in allowed:
         raise ScengenError(f"{name} = {value!r} is not allowed; choose one of {list(allowed)}")
+
+
+def check_options(
+    k: int | None = None,
+    max_distance: float | str | None = None,
+    method: str = "pam",
+    metric: str = "euclidean",
+    p: int = 1,
+) -> None:
+    """Raise :class:`ScengenError` for options that no input can make valid (checked before
+    any data is read)."""
+    _check_choice("method", method, METHODS)
+    _check_choice("metric", metric, METRICS)
+    _check_choice("p", p, POWERS)
+    if (k is None) == (max_distance is None):
+        raise ScengenError("give exactly one of k (number of scenarios) and max_distance")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer))):
+        raise ScengenError(f"k = {k!r} must be an integer")
+    if k is not None and k <= 0:
+        raise ScengenError(f"k = {k} is not allowed; it must be at least 1")
+    if max_distance is not None:
+        parse_max_distance(max_distance)
 
 
 def parse_max_distance(value: float | str) -> tuple[float, bool]:
@@ -754,6 +979,28 @@ def reduce_scenarios(
     -------
     ReductionResult
     """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        import contextlib
+
+        limits = contextlib.nullcontext()
+    else:
+        limits = threadpool_limits(BLAS_THREADS)
+    with limits:
+        return _reduce(ss, k, max_distance, method, metric, p, seed, verify)
+
+
+def _reduce(
+    ss: ScenarioSet,
+    k: int | None,
+    max_distance: float | str | None,
+    method: str,
+    metric: str,
+    p: int,
+    seed: int,
+    verify: bool | None,
+) -> ReductionResult:
     t0 = time.perf_counter()
     _check_choice("method", method, METHODS)
     _check_choice("metric", metric, METRICS)
@@ -772,20 +1019,22 @@ def reduce_scenarios(
                 f"k = {k} is not allowed; it must be between 1 and {n - 1} "
                 f"(fewer than the {n} input scenarios)"
             )
-        if k > len(pos):
-            raise ScengenError(
-                f"k = {k} is not allowed: only {len(pos)} of the {n} scenarios have a positive "
-                "probability"
-            )
     elif n < 2:
         raise ScengenError(f"cannot reduce a set of {n} scenario; it needs at least 2")
     rng = np.random.default_rng(seed)
     X = ss.flat()
-    # zero-probability scenarios do not count in the distance and cannot be medoids
-    work = pos if len(pos) < n else np.arange(n)
-    pw = probs[work]
-    costs = _Costs(X[work], metric, p)
+    # zero-probability scenarios do not count and cannot be medoids; identical scenarios are
+    # merged (their probabilities added), so duplicates and weights are interchangeable
+    first, inverse = _unique_rows(X[pos])
+    work = pos[first]
+    pw = np.bincount(inverse, weights=probs[pos], minlength=len(first))
+    if k is not None and k > len(work):
+        raise ScengenError(
+            f"k = {k} is not allowed: only {len(work)} of the {n} scenarios are distinct with a "
+            "positive probability"
+        )
     nw = len(work)
+    costs = _Costs(X if nw == n else X[work], metric, p)
     info: dict[str, Any] = {
         "method": method,
         "metric": metric,
@@ -833,21 +1082,32 @@ def reduce_scenarios(
             k = k_f
             medoids = np.asarray(order[:k])
         else:
-            best_k, best_state = None, None
-            kk = k_f
-            while kk >= 1:
+            # PAM at the forward K reaches D (PAM starts from the forward medoids); then a
+            # galloping and binary search for the smallest K whose PAM distance reaches D
+            runs: dict[int, _State] = {}
+
+            def reaches(kk: int) -> bool:
                 st_info: dict[str, Any] = {}
                 state = _pam(
                     costs, pw, kk, rng, init=np.asarray(order[:kk]), full=full, info=st_info
                 )
-                dk = dist(state.obj)
-                curve[kk] = min(curve.get(kk, math.inf), dk)
-                if dk <= d_abs * (1 + 1e-12):
-                    best_k, best_state = kk, state
-                    algo.setdefault("pam_runs", {})[kk] = st_info
-                    kk -= 1
+                runs[kk] = state
+                algo.setdefault("pam_runs", {})[kk] = st_info
+                curve[kk] = min(curve.get(kk, math.inf), dist(state.obj))
+                return dist(state.obj) <= d_abs * (1 + 1e-12)
+
+            reaches(k_f)
+            good, step = k_f, 1
+            while good - step >= 1 and reaches(good - step):
+                good, step = good - step, step * 2
+            bad = max(good - step, 0)
+            while good - bad > 1:
+                mid = (good + bad) // 2
+                if reaches(mid):
+                    good = mid
                 else:
-                    break
+                    bad = mid
+            best_k, best_state = good, runs[good]
             assert best_state is not None and best_k is not None
             k = best_k
             medoids = best_state.medoids
@@ -866,7 +1126,7 @@ def reduce_scenarios(
         rest = np.setdiff1d(np.arange(nw), medoids)[: k - len(medoids)]
         medoids = np.concatenate([medoids, rest])
     # final exact assignment of every input scenario (zero-probability ones included)
-    full_costs = costs if len(work) == n else _Costs(X, metric, p)
+    full_costs = costs if nw == n else _Costs(X, metric, p)
     med_in = work[medoids]
     Dm = full_costs.exact(med_in)
     assign = np.argmin(Dm, axis=1)
@@ -963,9 +1223,16 @@ def write_reduction(res: ReductionResult, out: str | Path, *, source: str | None
 
 
 def memory_bound(n: int, dim: int, k: int) -> int:
-    """Upper estimate of the extra memory of :func:`reduce_scenarios` [bytes]."""
-    data = 12 * n * dim + 8 * n * dim  # float64 + float32 copies, one float64 temporary block
-    nk = 5 * 8 * n * k  # exact N x K costs, weights, copies
-    blocks = 6 * BLOCK_BYTES
-    full = 4 * min(n, FULL_MATRIX_MAX_N) ** 2 + 8 * min(n, RELAX_SAMPLE) * k * 4
-    return int(data + nk + blocks + full)
+    """Estimate of the memory :func:`reduce_scenarios` needs beyond its input [bytes].
+
+    ``4 N D`` (centred float32 copy of the data) + ``48 N K`` (the N x K costs, assignment and
+    their temporaries) + the full float32 cost matrix up to ``FULL_MATRIX_MAX_N`` + the
+    screening cache (at most ``SCREEN_CACHE_BYTES``) + two blocks of ``BLOCK_BYTES`` + the
+    relaxation sample.
+    """
+    data = 4 * n * dim
+    nk = 48 * n * k
+    full = 4 * min(n, FULL_MATRIX_MAX_N) ** 2 if n <= FULL_MATRIX_MAX_N else 0
+    screen = min(SCREEN_CACHE_BYTES, 4 * n * SCREEN_SAMPLE) if n > FULL_MATRIX_MAX_N else 0
+    relax = 4 * min(n, RELAX_SAMPLE) * (dim + 8 * k)
+    return int(data + nk + full + screen + 2 * BLOCK_BYTES + relax)

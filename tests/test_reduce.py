@@ -175,6 +175,9 @@ def test_sampling_paths(monkeypatch):
     sampled = reduce_scenarios(ss, 6)
     assert sampled.distance_exact == pytest.approx(sampled.distance, rel=1e-6)
     assert sampled.distance <= full.distance * 1.03
+    one = reduce_scenarios(ss, 1)
+    best1 = min(_objective(ss, [i]) for i in range(400))
+    assert one.distance == pytest.approx(best1, rel=1e-6)
     fwd = reduce_scenarios(ss, 6, method="forward")
     assert fwd.info["algorithm"]["candidates"] < 400
     assert fwd.distance_exact == pytest.approx(fwd.distance, rel=1e-6)
@@ -227,6 +230,30 @@ def test_bad_arguments(kwargs, match):
     ss = _set(30)
     with pytest.raises(ScengenError, match=match):
         reduce_scenarios(ss, **kwargs)
+
+
+@pytest.mark.parametrize("metric,p", [("euclidean", 1), ("euclidean", 2), ("cityblock", 1)])
+def test_swap_gains_are_exact(metric, p):
+    """The blockwise swap gains (all scenarios, or only those a candidate can affect) equal the
+    change of the objective computed from scratch."""
+    rng = np.random.default_rng(1)
+    X = synthetic_days(70, 2, 24, seed=9).reshape(70, -1)
+    w = rng.uniform(0.5, 1.5, 70)
+    w /= w.sum()
+    costs = red._Costs(X, metric, p)
+    state = red._State(costs, w, np.array([1, 20, 40]))
+    C = np.array([5, 6, 33, 69])
+    exact = costs.exact(C)
+    G = state.gains(C, costs.block(C))
+    rows = np.flatnonzero((exact < state.d2[:, None]).any(axis=1))
+    assert len(rows) < 70
+    G_rows = state.gains(C, costs.block(C, rows), rows=rows)
+    for b, j in itertools.product(range(len(C)), range(3)):
+        m = state.medoids.copy()
+        m[j] = C[b]
+        delta = float(w @ costs.exact(m).min(axis=1)) - state.obj
+        assert G[b, j] == pytest.approx(delta, abs=1e-5 * state.obj)
+        assert G_rows[b, j] == pytest.approx(delta, abs=1e-5 * state.obj)
 
 
 def test_memory_bound_is_modest():

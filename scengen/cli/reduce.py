@@ -102,7 +102,7 @@ def reduce_cmd(
       assignment.csv   each input scenario -> its medoid (and their cost)
       reduction.json   method, metric, p, K, distance, exact check, curve, time, seed
     """
-    from scengen.reduce import ReduceConfig, reduce_scenarios, write_reduction
+    from scengen.reduce import ReduceConfig, check_options, reduce_scenarios, write_reduction
 
     config = read_config(config_path)
     rcfg = from_dict(ReduceConfig, with_section(config, "reduce"), "config.reduce")
@@ -123,6 +123,7 @@ def reduce_cmd(
         rcfg.k = None
     if (rcfg.k is None) == (rcfg.max_distance is None):
         raise ScengenError("give exactly one of -k K and --max-distance D")
+    check_options(rcfg.k, rcfg.max_distance, rcfg.method, rcfg.metric, rcfg.p)
     seed_value = 0 if rcfg.seed is None else rcfg.seed
     ss = load_input(
         input_path,
