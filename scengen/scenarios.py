@@ -362,6 +362,12 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
         probs = _parse_probabilities(pfile, ids)
     elif probs is None:
         probs = None  # equal weights
+    n_steps = meta.get("n_steps")
+    if n_steps is not None and int(n_steps) != values.shape[2]:
+        raise ScengenError(
+            f"{str(d)!r}: metadata.json says {n_steps} steps but the scenarios have "
+            f"{values.shape[2]}; the files do not belong together"
+        )
     dates = meta.get("dates")
     return ScenarioSet(
         values=values,

@@ -56,7 +56,6 @@ def export_cmd(
       scengen export runs/wind/reduced10 --format pypsa --start 2030-01-01 --out runs/wind/pypsa
       scengen export runs/wind/reduced10 --format gams --out runs/wind/gams
     """
-    from scengen.cli.reduce import check_metadata
     from scengen.errors import ScengenError
     from scengen.export import FORMATS, ExportConfig, export
     from scengen.scenarios import read_scenarios
@@ -71,6 +70,5 @@ def export_cmd(
             f"--format {ecfg.format!r} is not allowed; choose one of {list(FORMATS)}"
         )
     ss = read_scenarios(scen_dir, normalize=ecfg.normalize)
-    check_metadata(ss, scen_dir)
     export(ss, ecfg.format, out, start=ecfg.start, seed=ecfg.seed)
     echo_err(f"exported {ss.n_scenarios} scenarios x {ss.n_sites} sites as {ecfg.format} -> {out}")

@@ -26,24 +26,12 @@ def load_input(path: Path, *, normalize: bool, data_section: dict, **flags):
                 f"{given[0]} applies to a measurement CSV input, but {str(path)!r} is a "
                 "scenario directory"
             )
-        ss = read_scenarios(path, normalize=normalize)
-        check_metadata(ss, path)
-        return ss
+        return read_scenarios(path, normalize=normalize)
     from scengen.data import load_from_config
 
     cfg = data_config(data_section, str(path), **flags)
     profiles = load_from_config(cfg)
     return profiles.to_scenarios(source=str(path))
-
-
-def check_metadata(ss, path: Path) -> None:
-    """Raise when metadata.json disagrees with the scenario files on the steps."""
-    n_steps = ss.metadata.get("n_steps")
-    if n_steps is not None and int(n_steps) != ss.n_steps:
-        raise ScengenError(
-            f"{str(path)!r}: metadata.json says {n_steps} steps but scenarios.csv has "
-            f"{ss.n_steps}; the files do not belong together"
-        )
 
 
 @cli.command("reduce")
