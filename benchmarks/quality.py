@@ -38,7 +38,7 @@ from scengen import train as tr  # noqa: E402
 from scengen.config import from_dict, load_yaml  # noqa: E402
 from scengen.data import DataConfig, load_split  # noqa: E402
 
-CONFIGS = {"wind": ROOT / "configs" / "wind.yaml", "pv": ROOT / "configs" / "pv.yaml"}
+CONFIG_DIR = ROOT / "configs"
 N_SCENARIOS = 2000
 
 
@@ -63,10 +63,11 @@ def bar(result: ev.EvaluationResult) -> dict[str, tuple[float, float, bool]]:
     }
 
 
-def run_one(name: str, out: Path, seed: int, steps: int | None) -> dict:
-    cfg = load_yaml(CONFIGS[name])
+def run_one(name: str, out: Path, seed: int, steps: int | None, config_dir: Path) -> dict:
+    cfg_file = config_dir / f"{name}.yaml"
+    cfg = load_yaml(cfg_file)
     data = dict(cfg["data"])
-    data["path"] = str((CONFIGS[name].parent / data["path"]).resolve())
+    data["path"] = str((cfg_file.parent / data["path"]).resolve())
     data_cfg = from_dict(DataConfig, data, "data")
     model_cfg = from_dict(tr.ModelConfig, cfg.get("model") or {}, "model")
     train_sec = dict(cfg.get("train") or {})
@@ -106,12 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=None, help="override train.steps (testing)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "quality")
+    ap.add_argument(
+        "--configs", type=Path, default=CONFIG_DIR, help="folder with wind.yaml / pv.yaml"
+    )
     args = ap.parse_args(argv)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
     ok, summary = True, []
     for name in [s.strip() for s in args.data.split(",") if s.strip()]:
-        r = run_one(name, args.out, args.seed, args.steps)
+        r = run_one(name, args.out, args.seed, args.steps, args.configs)
         print(
             f"\n=== {name}: {r['n_train']} training / {r['n_test']} held-out days, seed "
             f"{r['seed']}, {r['steps']} steps on {r['device']} in {r['train_s']:.0f} s "

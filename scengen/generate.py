@@ -48,6 +48,53 @@ class GenerateConfig:
     condition: int | None = None
 
 
+def calibrate(
+    values: np.ndarray, calibration: dict[str, Any], labels: np.ndarray | None = None
+) -> np.ndarray:
+    r"""Apply the marginal calibration of a checkpoint (see :func:`scengen.train.fit_calibration`).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Generated values ``(n, n_sites, n_steps)`` [p.u.].
+    calibration : dict
+        ``checkpoint["calibration"]``.
+    labels : numpy.ndarray, optional
+        Label index of each sample (conditional models).
+
+    Returns
+    -------
+    numpy.ndarray
+        Values mapped per site and step by :math:`F^{-1}(\hat F(x))`, same shape and dtype.
+    """
+    gq = calibration["generated"].numpy().astype(np.float64)
+    tq = calibration["target"].numpy().astype(np.float64)
+    fitted = calibration["fitted"].numpy()
+    k = gq.shape[1]
+    grid = np.arange(k, dtype=np.float64)
+    out = values.copy()
+    groups = (
+        [(0, slice(None))]
+        if labels is None
+        else [(li, np.flatnonzero(labels == li)) for li in np.unique(labels)]
+    )
+    for li, rows in groups:
+        if not fitted[li]:
+            continue
+        block = values[rows].astype(np.float64)
+        res = np.empty_like(block)
+        for s in range(values.shape[1]):
+            for t in range(values.shape[2]):
+                q, v = gq[li, :, s, t], block[:, s, t]
+                left, right = np.searchsorted(q, v, "left"), np.searchsorted(q, v, "right")
+                # position on the quantile grid; a value tied over several quantiles (e.g. the
+                # exact zeros of calm or night hours) takes the middle of its tied range
+                pos = np.where(right > left, (left + right - 1) / 2, np.interp(v, q, grid))
+                res[:, s, t] = np.interp(pos, grid, tq[li, :, s, t])
+        out[rows] = res.astype(values.dtype)
+    return out
+
+
 def generate(
     run_dir: str | os.PathLike,
     n: int,
@@ -56,6 +103,7 @@ def generate(
     condition: int | None = None,
     batch_size: int = 8192,
     device: str = "auto",
+    calibrated: bool = True,
 ) -> ScenarioSet:
     """Sample ``n`` daily scenarios from the model of a training run.
 
@@ -75,6 +123,9 @@ def generate(
     batch_size : int, default 8192
         Scenarios per forward pass (bounds the memory).
     device : {"auto", "cpu", "cuda"}, default "auto"
+    calibrated : bool, default True
+        Apply the marginal calibration stored with the model at the end of training (quantile
+        mapping per site and step to the training days' distribution), when there is one.
 
     Returns
     -------
@@ -96,6 +147,7 @@ def generate(
     if condition is not None:
         label = check_label(cond_kind, condition, counts)
     dev = resolve_device(device)
+    cal = ckpt.get("calibration") if calibrated else None
     gen = generator_from_checkpoint(ckpt, dev)
     n_labels = int(ckpt["n_labels"])
     rng = torch.Generator().manual_seed(int(seed))
@@ -110,9 +162,12 @@ def generate(
     with torch.inference_mode():
         for a in range(0, n, batch_size):
             m = min(batch_size, n - a)
-            z = torch.randn(m, gen.latent_dim, generator=rng)
+            z = torch.randn(m, gen.input_dim, generator=rng)
             lab = None if all_labels is None else all_labels[a : a + m].to(dev)
-            out[a : a + m] = gen(z.to(dev), lab).float().cpu().numpy()
+            x = gen(z.to(dev), lab).float().cpu().numpy()
+            if cal:
+                x = calibrate(x, cal, None if lab is None else lab.cpu().numpy())
+            out[a : a + m] = x
     meta: dict[str, Any] = {
         "kind": "generated",
         "source_run": str(Path(run_dir)),
@@ -124,6 +179,7 @@ def generate(
         "device": str(dev),
         "versions": versions(),
         "data_fingerprint": ckpt.get("fingerprint"),
+        "calibrated": bool(cal),
     }
     if cond_kind != "none" and label is None:
         meta["condition_labels"] = LABEL_VALUES[cond_kind]

@@ -51,6 +51,11 @@ class Generator(nn.Module):
         Size of the label embedding.
     kernel_size : int
         Temporal kernel size of the convolutions (odd).
+    noise_channels : int
+        Per-step noise maps concatenated before the last convolutions (0 = none).
+    output_margin : float
+        ``m`` of the output ``clip((1 + 2m) sigmoid(a) - m, 0, 1)``: with ``m > 0`` exact 0
+        (and 1) are reachable, as in calm or night hours; ``m = 0`` is the plain sigmoid.
     """
 
     def __init__(
@@ -62,10 +67,16 @@ class Generator(nn.Module):
         n_labels: int = 0,
         embed_dim: int = 8,
         kernel_size: int = 5,
+        noise_channels: int = 0,
+        output_margin: float = 0.0,
     ) -> None:
         super().__init__()
         self.n_sites, self.n_steps, self.latent_dim = n_sites, n_steps, latent_dim
+        self.output_margin = float(output_margin)
         self.n_labels = n_labels
+        self.noise_channels = noise_channels
+        #: size of the full input vector: the latent vector plus per-step noise channels
+        self.input_dim = latent_dim + noise_channels * n_steps
         self.n_up = _n_up(n_steps)
         self.l0 = math.ceil(n_steps / 2**self.n_up)
         self.channels = channels
@@ -80,19 +91,34 @@ class Generator(nn.Module):
                 nn.Conv1d(channels, channels, kernel_size, padding=pad),
                 nn.LeakyReLU(0.2),
             ]
-        blocks += [nn.Conv1d(channels, channels, kernel_size, padding=pad), nn.LeakyReLU(0.2)]
         self.body = nn.Sequential(*blocks)
+        self.final = nn.Sequential(
+            nn.Conv1d(channels + noise_channels, channels, kernel_size, padding=pad),
+            nn.LeakyReLU(0.2),
+        )
         self.out = nn.Conv1d(channels, n_sites, kernel_size, padding=pad)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Profiles ``(batch, n_sites, n_steps)`` in ``[0, 1]`` from noise ``(batch, latent_dim)``."""
+        """Profiles ``(batch, n_sites, n_steps)`` in ``[0, 1]`` from noise ``(batch, input_dim)``.
+
+        The first ``latent_dim`` entries of ``z`` drive the whole day; the rest are reshaped to
+        ``noise_channels`` per-step noise maps injected at full resolution (local variability).
+        """
+        b = z.shape[0]
+        latent, noise = z[:, : self.latent_dim], z[:, self.latent_dim :]
         if self.embed is not None:
             if labels is None:
                 raise ValueError("this generator is conditional: labels are required")
-            z = torch.cat([z, self.embed(labels)], dim=1)
-        h = self.fc(z).view(z.shape[0], self.channels, self.l0)
-        h = self.body(h)
-        return torch.sigmoid(self.out(h)[:, :, : self.n_steps])
+            latent = torch.cat([latent, self.embed(labels)], dim=1)
+        h = self.fc(latent).view(b, self.channels, self.l0)
+        h = self.body(h)[:, :, : self.n_steps]
+        if self.noise_channels:
+            h = torch.cat([h, noise.view(b, self.noise_channels, self.n_steps)], dim=1)
+        y = torch.sigmoid(self.out(self.final(h)))
+        if self.output_margin:  # stretched sigmoid clipped to [0, 1]: exact zeros (calm, night)
+            m = self.output_margin
+            y = ((1 + 2 * m) * y - m).clamp(0.0, 1.0)
+        return y
 
 
 class Critic(nn.Module):

@@ -70,6 +70,12 @@ def test_models_shapes_range_and_no_batchnorm():
     assert float(x.min()) >= 0 and float(x.max()) <= 1
     assert d(x, lab).shape == (5,)
     assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in d.modules())
+    g = Generator(3, 24, latent_dim=4, channels=8, noise_channels=2, output_margin=0.1)
+    assert g.input_dim == 4 + 2 * 24
+    with torch.no_grad():  # clipped margin: exact zeros and ones are reachable
+        for bias, value in ((-20.0, 0.0), (20.0, 1.0)):
+            g.out.bias.fill_(bias)
+            assert torch.all(g(torch.randn(5, g.input_dim)) == value)
     for n_steps in (96, 144, 7):  # 15-min, 10-min and odd lengths
         assert Generator(2, n_steps, 4, 8)(torch.randn(2, 4)).shape == (2, 2, n_steps)
         assert Critic(2, n_steps, 8)(torch.rand(2, 2, n_steps)).shape == (2,)
@@ -123,26 +129,51 @@ def test_train_run_writes_run_dir(wind_csv, tmp_path):
     assert T.load_checkpoint(d)["step"] == 6
 
 
-def test_resume_equals_uninterrupted(wind_csv, tmp_path):
-    run(wind_csv, tmp_path / "a", steps=6)
-    run(wind_csv, tmp_path / "b", steps=3)
-    assert T.load_checkpoint(tmp_path / "b")["step"] == 3
-    run(wind_csv, tmp_path / "b", steps=6, resume=True)
-    a, b = T.load_checkpoint(tmp_path / "a"), T.load_checkpoint(tmp_path / "b")
-    assert b["step"] == 6
+def _losses(d: Path) -> list[list[str]]:
+    with open(d / "metrics.csv") as f:
+        return [[r[c] for c in T.METRIC_COLUMNS[:5]] for r in csv.DictReader(f)]
+
+
+def _assert_same_model(a: dict, b: dict) -> None:
+    assert a["step"] == b["step"]
     for part in ("generator", "critic", "generator_ema"):
         for k in a[part]:
             assert torch.equal(a[part][k], b[part][k]), (part, k)
+    for k in ("generated", "target"):
+        assert torch.equal(a["calibration"][k], b["calibration"][k]), k
 
-    def losses(d):
-        with open(d / "metrics.csv") as f:
-            return [[r[c] for c in T.METRIC_COLUMNS[:5]] for r in csv.DictReader(f)]
 
-    assert losses(tmp_path / "a") == losses(tmp_path / "b")
+def test_resume_after_interruption_equals_uninterrupted(wind_csv, tmp_path):
+    run(wind_csv, tmp_path / "a", steps=6)
+
+    def interrupt(info):
+        if info["step"] == 4:  # after the checkpoint at step 3
+            raise KeyboardInterrupt
+
+    m, t = tiny(steps=6)
+    with pytest.raises(KeyboardInterrupt):
+        T.train_run(DataConfig(path=str(wind_csv)), m, t, tmp_path / "b", progress=interrupt)
+    assert T.load_checkpoint(tmp_path / "b")["step"] == 3
+    assert [r[0] for r in _losses(tmp_path / "b")] == ["2", "4"]  # valid CSV after the stop
+    run(wind_csv, tmp_path / "b", steps=6, resume=True)
+    _assert_same_model(T.load_checkpoint(tmp_path / "a"), T.load_checkpoint(tmp_path / "b"))
+    assert _losses(tmp_path / "a") == _losses(tmp_path / "b")
+
+
+def test_resume_with_more_steps_equals_longer_run(wind_csv, tmp_path):
+    # with a constant learning rate, training 3 steps and resuming to 6 equals 6 steps at once
+    run(wind_csv, tmp_path / "a", steps=6, lr_decay_from=None)
+    run(wind_csv, tmp_path / "b", steps=3, lr_decay_from=None)
+    assert T.load_checkpoint(tmp_path / "b")["step"] == 3
+    run(wind_csv, tmp_path / "b", steps=6, resume=True, lr_decay_from=None)
+    _assert_same_model(T.load_checkpoint(tmp_path / "a"), T.load_checkpoint(tmp_path / "b"))
+    assert _losses(tmp_path / "a") == _losses(tmp_path / "b")
 
 
 def test_resume_rejects_other_data_and_settings(wind_csv, tmp_path):
     run(wind_csv, tmp_path / "r", steps=3)
+    with pytest.raises(ScengenError, match="beyond"):
+        run(wind_csv, tmp_path / "r", steps=2, resume=True)
     other = write_measurement_csv(
         tmp_path / "other.csv", synthetic_days(60, 2, 24, seed=9), sites=["wf1", "wf2"]
     )
@@ -158,7 +189,9 @@ def test_resume_rejects_other_data_and_settings(wind_csv, tmp_path):
 
 
 def test_conditional_training_records_labels(wind_csv, tmp_path):
-    meta = run(wind_csv, tmp_path / "c", steps=2, condition="month")
+    m, t = tiny(steps=2, condition="month")
+    m.minibatch_std = False  # the per-sample critic path (one forward for real, fake, interpolates)
+    meta = T.train_run(DataConfig(path=str(wind_csv)), m, t, tmp_path / "c")
     ckpt = T.load_checkpoint(tmp_path / "c")
     assert ckpt["condition"] == "month" and ckpt["n_labels"] == 12
     assert sum(ckpt["label_counts"]) == meta["data"]["n_train"]
@@ -172,6 +205,8 @@ def test_config_validation():
         T.TrainConfig(steps=0)
     with pytest.raises(ScengenError, match="kernel_size"):
         T.ModelConfig(kernel_size=4)
+    with pytest.raises(ScengenError, match="output_margin"):
+        T.ModelConfig(output_margin=0.7)
     if not torch.cuda.is_available():
         with pytest.raises(ScengenError, match="cuda"):
             T.resolve_device("cuda")

@@ -73,7 +73,7 @@ class ProgressLine:
 @click.option("--steps", type=int, default=None, help="Generator steps [default: 3000].")
 @click.option("--batch-size", type=int, default=None, help="Days per batch [default: 64].")
 @click.option("--n-critic", type=int, default=None, help="Critic steps per generator step [5].")
-@click.option("--lr", type=float, default=None, help="Adam learning rate [default: 1e-4].")
+@click.option("--lr", type=float, default=None, help="Adam learning rate [default: 3e-4].")
 @click.option(
     "--condition",
     type=str,
@@ -168,11 +168,6 @@ def train_cmd(
     )
     if not data_cfg.path:
         raise ScengenError("no measurement CSV given; pass CSV or set data.path in --config")
-    if csv is None and config_path is not None and not resume:
-        # a relative data.path in a YAML file is relative to that file's folder
-        p = Path(data_cfg.path)
-        if not p.is_absolute() and "path" in with_section(cfg, "data"):
-            data_cfg.path = str(config_path.parent / p)
     if not Path(data_cfg.path).is_file():
         raise FileNotFoundError(f"measurement file {data_cfg.path!r} does not exist")
     model_cfg = from_dict(_train.ModelConfig, model_sec, "config.model")
