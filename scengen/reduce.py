@@ -38,7 +38,11 @@ Algorithms
       only on the scenarios they can affect (triangle inequality: :math:`d(i, m_j) - r <
       d2_i`); when none of those improves, every scenario is screened on a sample of
       ``SCREEN_SAMPLE`` scenarios and the ``SCREEN_TOP`` most promising are evaluated
-      exactly. Stops when neither finds an improving swap.
+      exactly (one screening sample for the whole search). Stops when neither finds an
+      improving swap. Then, when cheap enough (:func:`_n_perturb`), an iterated local search:
+      ``PERTURB_STEPS`` times one medoid of the best solution is swapped for a scenario drawn
+      with probability :math:`p_i d1_i` and the swaps above run again; a better local optimum
+      replaces the best.
 ``method="forward"``
     Heitsch-Römisch fast forward selection (greedy; lazy evaluation, exact because the gain is
     submodular). It gives the whole curve distance(K) in one run. Beyond
@@ -55,6 +59,7 @@ The reported distance is always recomputed in float64 from the chosen medoids, a
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 import re
@@ -101,9 +106,13 @@ SWAP_TOL = 1e-6
 RELAX_ITER = 50
 #: further starts: k-means++ seeds with a few relaxation iterations (diversity), at most
 #: SHORT_STARTS of them and fewer when each is costly (N * D * K > SHORT_WORK / starts)
-SHORT_STARTS = 10
+SHORT_STARTS = 8
 SHORT_ITER = 3
 SHORT_WORK = 6 * 10**7
+#: perturbation steps (iterated local search from the best solution) for larger N: at most
+#: PERTURB_STEPS, fewer when each is costly (N * (D + K) > PERTURB_WORK / steps)
+PERTURB_STEPS = 8
+PERTURB_WORK = 6 * 10**6
 #: bytes of one block of costs (float32)
 BLOCK_BYTES = 64 * 2**20
 #: largest N for which the result is checked against POT ot.emd2 by default
@@ -410,21 +419,40 @@ class _State:
             self._pos_in_sample = pos
         return self._sample_cache
 
-    def try_swap(self, j: int, c: int) -> bool:
-        """Swap medoid ``j`` for scenario ``c`` if that lowers the exact objective."""
-        old_col, old_obj, old_m = self.Dm[:, j].copy(), self.obj, self.medoids[j]
+    def clone(self) -> _State:
+        """An independent copy (the arrays that swaps modify in place are copied)."""
+        new = copy.copy(self)
+        new.Dm, new.medoids, new.is_med = self.Dm.copy(), self.medoids.copy(), self.is_med.copy()
+        new.clean = dict(self.clean)
+        return new
+
+    def _set(self, j: int, c: int) -> tuple:
         old = (self.d1, self.d2, self.nearest)
         self.Dm[:, j] = self.costs.column(c)
         self.medoids[j] = c
         self._update()
+        return old
+
+    def _commit(self, j: int, old_m: int, old: tuple) -> None:
+        self.is_med[old_m], self.is_med[self.medoids[j]] = False, True
+        self.n_swaps += 1
+        if self.clean:  # clusters whose candidates must be evaluated again
+            changed = (old[0] != self.d1) | (old[1] != self.d2) | (old[2] != self.nearest)
+            for jj in list(self.clean):
+                if jj == j or changed[self.clean[jj]].any():
+                    del self.clean[jj]
+
+    def swap(self, j: int, c: int) -> None:
+        """Swap medoid ``j`` for scenario ``c`` whatever the objective becomes."""
+        old_m = int(self.medoids[j])
+        self._commit(j, old_m, self._set(j, c))
+
+    def try_swap(self, j: int, c: int) -> bool:
+        """Swap medoid ``j`` for scenario ``c`` if that lowers the exact objective."""
+        old_col, old_obj, old_m = self.Dm[:, j].copy(), self.obj, int(self.medoids[j])
+        old = self._set(j, c)
         if self.obj < old_obj * (1.0 - 1e-12) - 1e-300:
-            self.is_med[old_m], self.is_med[c] = False, True
-            self.n_swaps += 1
-            if self.clean:  # clusters whose candidates must be evaluated again
-                changed = (old[0] != self.d1) | (old[1] != self.d2) | (old[2] != self.nearest)
-                for jj in list(self.clean):
-                    if jj == j or changed[self.clean[jj]].any():
-                        del self.clean[jj]
+            self._commit(j, old_m, old)
             return True
         self.Dm[:, j], self.medoids[j] = old_col, old_m
         self._update()
@@ -516,29 +544,39 @@ def _screen(state: _State, rows: np.ndarray, top: int, cache: dict) -> np.ndarra
     return cand[np.argsort(best[cand], kind="stable")]
 
 
-def _refine_full_set(state: _State, m: int, rng: np.random.Generator, max_rounds: int = 200) -> int:
+def _screen_sample(n: int, rng: np.random.Generator) -> dict:
+    """A random screening sample of ``SCREEN_SAMPLE`` scenarios and the cache of its costs
+    (shared by every start and perturbation of one search)."""
+    return {"rows": np.sort(rng.choice(n, size=min(n, SCREEN_SAMPLE), replace=False))}
+
+
+def _refine_full_set(
+    state: _State,
+    m: int,
+    rng: np.random.Generator,
+    max_rounds: int = 200,
+    screen: dict | None = None,
+) -> int:
     """Eager swaps on all N scenarios until none improves among the candidates.
 
     Candidates: the ``m`` scenarios nearest each medoid (one block per cluster); when none of
     those improves, the ``SCREEN_TOP`` scenarios whose swaps look best when estimated on a
     random sample of ``SCREEN_SAMPLE`` scenarios (every scenario is screened), all evaluated
-    exactly on the N scenarios.
+    exactly on the N scenarios. ``screen`` (from :func:`_screen_sample`) is that sample.
     """
     n = state.costs.n
-    rows = np.sort(rng.choice(n, size=min(n, SCREEN_SAMPLE), replace=False))
-    cache: dict = {}
+    cache = _screen_sample(n, rng) if screen is None else screen
     rounds = resamples = 0
     while rounds < max_rounds:
         rounds += 1
         if m > 0 and _local_pass(state, m):
             continue
-        cand = _screen(state, rows, SCREEN_TOP, cache)
+        cand = _screen(state, cache["rows"], SCREEN_TOP, cache)
         if len(cand) == 0 or not _swap_pass(state, cand, 64, None):
-            if resamples >= SCREEN_RESAMPLE or len(rows) == n:
+            if resamples >= SCREEN_RESAMPLE or len(cache["rows"]) == n:
                 break
             resamples += 1  # a fresh sample before giving up
-            rows = np.sort(rng.choice(n, size=len(rows), replace=False))
-            cache = {}
+            cache = _screen_sample(n, rng)
     return rounds
 
 
@@ -793,6 +831,13 @@ def _pam(
         info["relax"]["seconds"] = time.perf_counter() - t0
     best: _State | None = None
     seen = set()
+    screen = _screen_sample(n, rng) if full is None else None
+
+    def descend(state: _State) -> int:
+        if full is not None:
+            return _swaps_full(state, full, rng.permutation(n), max_passes=100)
+        return _refine_full_set(state, LOCAL_CANDIDATES, rng, screen=screen)
+
     for name, med in starts:
         key = tuple(sorted(int(i) for i in med))
         if key in seen:
@@ -800,10 +845,7 @@ def _pam(
         seen.add(key)
         t0 = time.perf_counter()
         state = _State(costs, p, med)
-        if full is not None:
-            rounds = _swaps_full(state, full, rng.permutation(n), max_passes=100)
-        else:
-            rounds = _refine_full_set(state, LOCAL_CANDIDATES, rng)
+        rounds = descend(state)
         info.setdefault("starts", []).append(
             {
                 "init": name,
@@ -815,9 +857,47 @@ def _pam(
         )
         if best is None or state.obj < best.obj:
             best = state
-    info["strategy"] = "full matrix" if full is not None else "full-set swaps, local candidates"
     assert best is not None
+    n_perturb = _n_perturb(n, costs.dim, k) if full is None else 0
+    if n_perturb and k < n:
+        t0 = time.perf_counter()
+        best, accepted = _perturb(best, p, rng, n_perturb, descend)
+        info["perturb"] = {
+            "steps": n_perturb,
+            "accepted": accepted,
+            "objective": best.obj,
+            "seconds": time.perf_counter() - t0,
+        }
+    info["strategy"] = "full matrix" if full is not None else "full-set swaps, local candidates"
     return best
+
+
+def _n_perturb(n: int, dim: int, k: int) -> int:
+    """Number of perturbation steps for a problem of this size (``PERTURB_STEPS`` when cheap,
+    fewer as ``N (D + K)`` grows beyond ``PERTURB_WORK / PERTURB_STEPS``)."""
+    return int(min(PERTURB_STEPS, PERTURB_WORK // max(1, n * (dim + k))))
+
+
+def _perturb(
+    best: _State, p: np.ndarray, rng: np.random.Generator, steps: int, descend: Any
+) -> tuple[_State, int]:
+    """Iterated local search: ``steps`` times, swap one random medoid of the best solution for
+    a scenario drawn with probability ``p_i * d1_i`` (k-means++ style), descend to a local
+    optimum and keep it when it is better. Returns the best state and the number kept."""
+    n, k = best.costs.n, len(best.medoids)
+    accepted = 0
+    for _ in range(steps):
+        w = p * best.d1
+        w[best.is_med] = 0.0
+        tot = w.sum()
+        if not tot > 0:
+            break
+        state = best.clone()
+        state.swap(int(rng.integers(k)), int(rng.choice(n, p=w / tot)))
+        descend(state)
+        if state.obj < best.obj * (1.0 - 1e-12):
+            best, accepted = state, accepted + 1
+    return best, accepted
 
 
 def _full_matrix(costs: _Costs) -> np.ndarray:

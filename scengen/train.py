@@ -70,7 +70,7 @@ class ModelConfig:
         Size of the generator's noise vector.
     channels : int, default 32
         Width of the generator's temporal feature maps.
-    critic_channels : int, default 32
+    critic_channels : int, default 48
         Width of the critic's first convolution.
     kernel_size : int, default 5
         Temporal kernel size of the convolutions [steps] (odd).
@@ -89,7 +89,7 @@ class ModelConfig:
 
     latent_dim: int = 32
     channels: int = 32
-    critic_channels: int = 32
+    critic_channels: int = 48
     kernel_size: int = 5
     embed_dim: int = 8
     critic_diff: bool = True
