@@ -9,7 +9,9 @@ steps (temporal structure), and all sites of a day are generated jointly.
 Generator
     ``z ~ N(0, I)`` (plus an optional label embedding) → linear → a short temporal map
     ``(channels, L0)`` → ``n_up`` blocks of (nearest ×2 upsampling → conv1d → LeakyReLU) →
-    conv1d to ``n_sites`` channels → crop to ``n_steps`` → sigmoid, so every value is in
+    crop to ``n_steps`` → per-step noise maps (scaled by gains computed from the day's features,
+    so the local variability depends on the day: heavy-tailed ramps), concatenated → conv1d →
+    conv1d to ``n_sites`` channels → (stretched, clipped) sigmoid, so every value is in
     ``[0, 1]`` [p.u.].
 Critic
     input channels = the profile, optionally its first difference (ramps) and a broadcast label
@@ -56,6 +58,11 @@ class Generator(nn.Module):
     output_margin : float
         ``m`` of the output ``clip((1 + 2m) sigmoid(a) - m, 0, 1)``: with ``m > 0`` exact 0
         (and 1) are reachable, as in calm or night hours; ``m = 0`` is the plain sigmoid.
+    noise_modulation : bool
+        Scale each per-step noise map by a positive gain computed from the day's features
+        (``softplus`` of a 1x1 convolution), so that the local variability depends on the
+        state of the day: a scale mixture, which gives ramps the heavy tails of measured data
+        (many near-flat hours, a few large ramps) instead of Gaussian ones.
     """
 
     def __init__(
@@ -69,6 +76,7 @@ class Generator(nn.Module):
         kernel_size: int = 5,
         noise_channels: int = 0,
         output_margin: float = 0.0,
+        noise_modulation: bool = False,
     ) -> None:
         super().__init__()
         self.n_sites, self.n_steps, self.latent_dim = n_sites, n_steps, latent_dim
@@ -97,6 +105,9 @@ class Generator(nn.Module):
             nn.LeakyReLU(0.2),
         )
         self.out = nn.Conv1d(channels, n_sites, kernel_size, padding=pad)
+        self.noise_gain = (
+            nn.Conv1d(channels, noise_channels, 1) if noise_modulation and noise_channels else None
+        )
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Profiles ``(batch, n_sites, n_steps)`` in ``[0, 1]`` from noise ``(batch, input_dim)``.
@@ -113,7 +124,10 @@ class Generator(nn.Module):
         h = self.fc(latent).view(b, self.channels, self.l0)
         h = self.body(h)[:, :, : self.n_steps]
         if self.noise_channels:
-            h = torch.cat([h, noise.view(b, self.noise_channels, self.n_steps)], dim=1)
+            noise = noise.view(b, self.noise_channels, self.n_steps)
+            if self.noise_gain is not None:  # state-dependent scale of the local variability
+                noise = noise * nn.functional.softplus(self.noise_gain(h))
+            h = torch.cat([h, noise], dim=1)
         y = torch.sigmoid(self.out(self.final(h)))
         if self.output_margin:  # stretched sigmoid clipped to [0, 1]: exact zeros (calm, night)
             m = self.output_margin

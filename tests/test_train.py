@@ -81,6 +81,53 @@ def test_models_shapes_range_and_no_batchnorm():
         assert Critic(2, n_steps, 8)(torch.rand(2, 2, n_steps)).shape == (2,)
 
 
+def test_noise_modulation_scales_the_noise_maps():
+    torch.manual_seed(0)
+    g = Generator(2, 24, latent_dim=4, channels=8, noise_channels=3, noise_modulation=True)
+    assert g.noise_gain is not None and g.noise_gain.out_channels == 3
+    z = torch.randn(6, g.input_dim)
+    x = g(z).detach()
+    assert x.shape == (6, 2, 24) and float(x.min()) >= 0 and float(x.max()) <= 1
+    with torch.no_grad():  # zero gain: the per-step noise no longer changes the output
+        g.noise_gain.weight.zero_()
+        g.noise_gain.bias.fill_(-50.0)
+        z2 = z.clone()
+        z2[:, 4:] = torch.randn(6, 3 * 24)
+        assert torch.allclose(g(z), g(z2), atol=1e-6)
+    assert Generator(2, 24, 4, 8, noise_channels=3).noise_gain is None
+
+
+def test_ramp_distance_is_the_1d_wasserstein_of_ramps():
+    from scipy import stats
+
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.rand(16, 2, 12, generator=gen), torch.rand(16, 2, 12, generator=gen)
+    want = np.mean(
+        [
+            stats.wasserstein_distance(
+                np.diff(a[:, s].numpy(), axis=1).ravel(), np.diff(b[:, s].numpy(), axis=1).ravel()
+            )
+            for s in range(2)
+        ]
+    )
+    assert T.ramp_distance(a, b).item() == pytest.approx(want, rel=1e-5)
+    assert T.ramp_distance(a, a).item() == 0.0
+    a.requires_grad_(True)
+    T.ramp_distance(a, b).backward()
+    assert a.grad is not None and a.grad.abs().sum() > 0
+
+
+def test_ramp_weight_changes_training_and_is_validated(wind_csv, tmp_path):
+    base = run(wind_csv, tmp_path / "a", ramp_weight=0.0)
+    with_ramps = run(wind_csv, tmp_path / "b", ramp_weight=5.0)
+    ca, cb = T.load_checkpoint(tmp_path / "a"), T.load_checkpoint(tmp_path / "b")
+    assert base["step"] == with_ramps["step"] == TINY_TRAIN["steps"]
+    assert cb["config"]["train"]["ramp_weight"] == 5.0
+    assert not torch.equal(ca["generator"]["out.weight"], cb["generator"]["out.weight"])
+    with pytest.raises(ScengenError, match="ramp_weight = -1"):
+        T.TrainConfig(ramp_weight=-1)
+
+
 def test_gradient_penalty_is_differentiable():
     d = Critic(2, 24, channels=8)
     real, fake = torch.rand(4, 2, 24), torch.rand(4, 2, 24)
