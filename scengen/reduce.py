@@ -32,17 +32,26 @@ Algorithms
       (a PAM local optimum).
     * larger ``N``: no ``N x N`` matrix. Swaps are evaluated exactly against all ``N``
       scenarios, with the swap gain written as
-      :math:`\Delta(c, j) = L_j - \sum_i p_i a_i + \sum_{i \in C_j} p_i (a_i - b_i)`,
-      :math:`a_i = (d1_i - c_i)^+`, :math:`b_i = (d2_i - c_i)^+` (two BLAS products per
-      block). Candidates: the ``LOCAL_CANDIDATES`` members nearest each medoid, evaluated
-      only on the scenarios they can affect (triangle inequality: :math:`d(i, m_j) - r <
-      d2_i`); when none of those improves, every scenario is screened on a sample of
-      ``SCREEN_SAMPLE`` scenarios and the ``SCREEN_TOP`` most promising are evaluated
-      exactly (one screening sample for the whole search). Stops when neither finds an
-      improving swap. Then, when cheap enough (:func:`_n_perturb`), an iterated local search:
-      ``PERTURB_STEPS`` times one medoid of the best solution is swapped for a scenario drawn
-      with probability :math:`p_i d1_i` and the swaps above run again; a better local optimum
-      replaces the best.
+      :math:`\Delta(c, j) = \sum_i p_i u_i + \sum_{i \in C_j} p_i (v_i - u_i)`,
+      :math:`u_i = \min(c_i - d1_i, 0)`, :math:`v_i - u_i = \min((c_i - d1_i)^+, d2_i - d1_i)`
+      (float32 blocks, one BLAS product per block, no cancellation). Candidates: the
+      ``LOCAL_CANDIDATES`` members nearest each medoid, evaluated only on the scenarios whose
+      cost they can lower (triangle inequality: :math:`d(i, m_j) - r < d1_i`) and the members
+      of their cluster (the removal cost of the others' clusters counts in full: an upper
+      bound on those swaps), or on all ``N`` from a cache of their costs when ``D >=
+      ROW_CACHE_MIN_DIM`` (at most ``ROW_CACHE_BYTES``); when none of those improves, every
+      scenario is screened on a sample of ``SCREEN_SAMPLE`` scenarios (blocks of
+      ``SCREEN_BLOCK`` candidates shared among ``THREADS`` threads) and the ``SCREEN_TOP``
+      most promising are evaluated exactly (one screening sample, and the costs to it, for the
+      whole search). Stops when neither finds an improving swap, or at once when the local
+      candidates reach a medoid set that the screening already found locally optimal. Then,
+      when cheap enough (:func:`_n_perturb`), an iterated local search: ``PERTURB_STEPS``
+      times ``PERTURB_SWAPS`` medoids of the best solution are swapped for scenarios drawn
+      with probability :math:`p_i d1_i` and the swaps above run again; a better local
+      optimum replaces the best.
+    * the assignment of every scenario to its nearest and second-nearest medoid is updated
+      after a swap from the new medoid's costs alone, except for the scenarios whose two
+      nearest included the medoid swapped out.
 ``method="forward"``
     Heitsch-Römisch fast forward selection (greedy; lazy evaluation, exact because the gain is
     submodular). It gives the whole curve distance(K) in one run. Beyond
@@ -50,10 +59,15 @@ Algorithms
     (all ``N`` scenarios still count in the distance).
 
 Scale: every cost block is at most ``BLOCK_BYTES``; see :func:`memory_bound`. Identical
-scenarios are merged first and zero-probability ones set aside. BLAS runs on
-``BLAS_THREADS`` thread(s). Every random choice comes from one generator seeded with ``seed``.
+scenarios are merged first (rows hashed, then compared exactly) and zero-probability ones set
+aside. BLAS runs on ``BLAS_THREADS`` thread(s); the screening and the relaxation restarts run
+in ``THREADS`` Python threads (numpy and BLAS release the GIL), split so that the result does
+not depend on the number of threads. Every random choice comes from one generator seeded with
+``seed`` (each relaxation restart from its own generator, seeded from it in order).
 
-The reported distance is always recomputed in float64 from the chosen medoids, and for
+The reported distance is always recomputed in float64 from the chosen medoids (each scenario
+to its nearest medoid from differences; the nearest found from the Gram form, and from
+differences where two medoids are within 1e-6), and for
 ``N <= VERIFY_MAX_N`` checked against an exact optimal-transport solve (POT ``ot.emd2``).
 """
 
@@ -62,9 +76,12 @@ from __future__ import annotations
 import copy
 import heapq
 import math
+import os
 import re
 import time
 import warnings
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,11 +112,21 @@ SCREEN_SAMPLE = 1000
 SCREEN_TOP = 256
 #: the candidate-to-sample costs of the screening are kept when they fit in this
 SCREEN_CACHE_BYTES = 512 * 2**20
+#: candidates per block of the screening (small: the block stays in the CPU cache)
+SCREEN_BLOCK = 128
 #: fresh screening samples tried once no screened swap improves
 SCREEN_RESAMPLE = 0
 #: BLAS threads used by the reduction: one keeps the many small products fast when other
 #: processes share the cores, and the results independent of the thread count
 BLAS_THREADS = 1
+#: Python threads that screen blocks of candidates and run the relaxation restarts in
+#: parallel (numpy and BLAS release the GIL; each runs BLAS on BLAS_THREADS): every block and
+#: restart is computed the same way whatever the count, so the result does not depend on it
+THREADS = min(2, os.cpu_count() or 1)
+#: costs of the local swap candidates to all N scenarios are kept (least recently used first
+#: out) in at most this many bytes, when D >= ROW_CACHE_MIN_DIM (below, recomputing is cheaper)
+ROW_CACHE_BYTES = 128 * 2**20
+ROW_CACHE_MIN_DIM = 64
 #: smallest relative improvement for which a swap is made
 SWAP_TOL = 1e-6
 #: iterations of each continuous relaxation
@@ -113,6 +140,8 @@ SHORT_WORK = 6 * 10**7
 #: PERTURB_STEPS, fewer when each is costly (N * (D + K) > PERTURB_WORK / steps)
 PERTURB_STEPS = 8
 PERTURB_WORK = 6 * 10**6
+#: medoids swapped at random in each perturbation step (one is mostly undone by the descent)
+PERTURB_SWAPS = 2
 #: bytes of one block of costs (float32)
 BLOCK_BYTES = 64 * 2**20
 #: largest N for which the result is checked against POT ot.emd2 by default
@@ -250,6 +279,9 @@ class _Costs:
             np.subtract(self.X[a : a + step], mean, out=self.Xf[a : a + step], casting="unsafe")
         self.sq = np.einsum("ij,ij->i", self.Xf, self.Xf)
         self.sq64: np.ndarray | None = None
+        #: row cache: candidate -> slot in ``_rows`` (least recently used first)
+        self._slot: OrderedDict[int, int] = OrderedDict()
+        self._rows: np.ndarray | None = None
 
     def block(self, rows: Any, cols: Any = None) -> np.ndarray:
         """float32 costs, shape ``(len(rows), len(cols))`` (``cols=None``: all scenarios)."""
@@ -271,6 +303,43 @@ class _Costs:
             np.square(G, out=G)
         return G
 
+    def caching(self, m: int) -> bool:
+        """Whether :meth:`rows_to` keeps the costs of blocks of ``m`` candidates."""
+        return self.dim >= ROW_CACHE_MIN_DIM and ROW_CACHE_BYTES // (4 * self.n) >= 2 * m
+
+    def rows_to(self, C: np.ndarray, rows: Any = None) -> np.ndarray:
+        """float32 costs of the candidates ``C`` to the scenarios ``rows`` (``None``: all), a
+        new array; the costs of each candidate to all N scenarios are cached (at most
+        ``ROW_CACHE_BYTES``, least recently used evicted) when ``D >= ROW_CACHE_MIN_DIM``."""
+        if not self.caching(len(C)):
+            return self.block(C, rows)
+        cap = ROW_CACHE_BYTES // (4 * self.n)
+        if self._rows is None:
+            self._rows = np.empty((cap, self.n), np.float32)
+        slots = np.empty(len(C), np.int64)
+        miss = []
+        for b, c in enumerate(C.tolist()):
+            slot = self._slot.get(c)
+            if slot is None:
+                miss.append(b)
+            else:
+                self._slot.move_to_end(c)
+                slots[b] = slot
+        if miss:
+            for b in miss:
+                if len(self._slot) < cap:
+                    slot = len(self._slot)
+                else:  # the oldest entry: not one of C (those were just moved to the end)
+                    slot = self._slot.popitem(last=False)[1]
+                self._slot[int(C[b])] = slot
+                slots[b] = slot
+            M = C[miss]
+            R = self.block(M)
+            R[np.arange(len(M)), M] = 0.0
+            self._rows[slots[miss]] = R
+        out = self._rows[slots]
+        return out if rows is None else out[:, rows]
+
     def column(self, c: int) -> np.ndarray:
         """float64 costs of every scenario to scenario ``c`` (Gram form for the Euclidean
         metric: about 1e-7 absolute error at worst, used while optimising; the reported
@@ -286,6 +355,45 @@ class _Costs:
         np.maximum(d, 0.0, out=d)
         d[c] = 0.0
         return np.sqrt(d, out=d) if self.power == 1 else d
+
+    def columns(self, cols: np.ndarray) -> np.ndarray:
+        """float64 costs of every scenario to each scenario of ``cols``, shape
+        ``(len(cols), N)`` (as :meth:`column`, with one BLAS product)."""
+        cols = np.asarray(cols, dtype=np.int64)
+        if self.metric != "euclidean":
+            return np.ascontiguousarray(self.exact(cols).T)
+        if self.sq64 is None:
+            self.sq64 = np.einsum("ij,ij->i", self.X, self.X)
+        d = self.X[cols] @ self.X.T
+        d *= -2.0
+        d += self.sq64[None, :]
+        d += self.sq64[cols][:, None]
+        np.maximum(d, 0.0, out=d)
+        d[np.arange(len(cols)), cols] = 0.0
+        return np.sqrt(d, out=d) if self.power == 1 else d
+
+    def assign(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest of the scenarios ``cols`` to every scenario (position in ``cols``) and the
+        float64 cost to it from differences, as from :meth:`exact` but computing the costs
+        to all of ``cols`` exactly only where the Gram form leaves the nearest in doubt."""
+        G = self.columns(cols)
+        assign = np.argmin(G, axis=0)
+        if len(cols) > 1 and self.metric == "euclidean":
+            two = np.partition(G, 1, axis=0)[:2]
+            doubt = np.flatnonzero(two[1] - two[0] <= 1e-6 * (1.0 + two[0]))
+            if len(doubt):
+                assign[doubt] = np.argmin(self.exact(cols, rows=doubt), axis=1)
+        cost = np.empty(self.n)
+        step = max(1, (32 * 2**20) // (8 * self.dim))
+        for a in range(0, self.n, step):
+            diff = self.X[a : a + step] - self.X[cols[assign[a : a + step]]]
+            if self.metric == "euclidean":
+                d = np.einsum("ij,ij->i", diff, diff)
+                cost[a : a + step] = np.sqrt(d) if self.power == 1 else d
+            else:
+                d = np.abs(diff).sum(axis=1)
+                cost[a : a + step] = d if self.power == 1 else d * d
+        return assign, cost
 
     def exact(self, cols: np.ndarray, rows: Any = None) -> np.ndarray:
         """float64 costs from differences, shape ``(n_rows, len(cols))``."""
@@ -313,13 +421,19 @@ def _block_rows(n_cols: int, cap: int = 512) -> int:
 
 
 class _State:
-    """Assignment of every scenario to its nearest medoid, with the second-nearest cost."""
+    """Assignment of every scenario to its nearest medoid, with the second-nearest cost.
+
+    ``Dm`` holds the costs of every scenario to each medoid, shape ``(K, N)`` (float64, Gram
+    form: see :meth:`_Costs.column`); a swap updates the nearest and second-nearest medoids
+    of the scenarios whose two nearest did not include the medoid swapped out from the new
+    column alone, and recomputes the others.
+    """
 
     def __init__(self, costs: _Costs, p: np.ndarray, medoids: np.ndarray) -> None:
         self.costs, self.p = costs, p
         self.pf = p.astype(np.float32)
         self.medoids = np.array(medoids, dtype=np.int64)
-        self.Dm = costs.exact(self.medoids)  # (N, K) float64
+        self.Dm = costs.columns(self.medoids)  # (K, N) float64
         self.is_med = np.zeros(costs.n, bool)
         self.is_med[self.medoids] = True
         self.n_swaps = 0
@@ -328,32 +442,54 @@ class _State:
         self.clean: dict[int, np.ndarray] = {}
         self._update()
 
-    def _update(self) -> None:
-        Dm = self.Dm
-        n, k = Dm.shape
-        rows = np.arange(n)
+    def _top2(self, idx: Any) -> tuple:
+        """Nearest and second-nearest medoids and their costs for the scenarios ``idx``."""
+        sub = self.Dm[:, idx]
+        part = np.argpartition(sub, 1, axis=0)[:2]
+        cols = np.arange(sub.shape[1])
+        a, b = sub[part[0], cols], sub[part[1], cols]
+        swap = b < a
+        return (
+            np.where(swap, part[1], part[0]),
+            np.where(swap, part[0], part[1]),
+            np.minimum(a, b),
+            np.maximum(a, b),
+        )
+
+    def _update(self, j: int | None = None) -> None:
+        """Recompute the assignment (all of it, or after column ``j`` of ``Dm`` changed)."""
+        k, n = self.Dm.shape
         if k == 1:
-            self.nearest = np.zeros(n, np.int64)
-            self.d1 = Dm[:, 0].copy()
-            self.d2 = np.full(n, np.inf)
-        else:
-            part = np.argpartition(Dm, 1, axis=1)[:, :2]
-            a, b = Dm[rows, part[:, 0]], Dm[rows, part[:, 1]]
-            swap = b < a
-            self.nearest = np.where(swap, part[:, 1], part[:, 0])
-            self.d1 = np.minimum(a, b)
-            self.d2 = np.maximum(a, b)
+            self.nearest = self.second = np.zeros(n, np.int64)
+            self.d1, self.d2 = self.Dm[0].copy(), np.full(n, np.inf)
+        elif j is None:
+            self.nearest, self.second, self.d1, self.d2 = self._top2(slice(None))
+        else:  # new arrays: try_swap keeps the old ones to restore them
+            col = self.Dm[j]
+            nearest, second = self.nearest.copy(), self.second.copy()
+            d1, d2 = self.d1.copy(), self.d2.copy()
+            aff = (nearest == j) | (second == j)
+            lt1 = col < d1
+            lt1 &= ~aff
+            lt2 = col < d2
+            lt2 &= ~aff
+            lt2 &= ~lt1
+            second[lt1], d2[lt1] = nearest[lt1], d1[lt1]
+            nearest[lt1], d1[lt1] = j, col[lt1]
+            second[lt2], d2[lt2] = j, col[lt2]
+            idx = np.flatnonzero(aff)
+            if len(idx):
+                nearest[idx], second[idx], d1[idx], d2[idx] = self._top2(idx)
+            self.nearest, self.second, self.d1, self.d2 = nearest, second, d1, d2
         self.obj = float(self.p @ self.d1)
         self.d1f = self.d1.astype(np.float32)
         self.d2f = np.minimum(self.d2, np.finfo(np.float32).max).astype(np.float32)
+        self.gf = self.d2f - self.d1f
         W = np.zeros((n, k), np.float32)
-        W[rows, self.nearest] = self.pf
+        W[np.arange(n), self.nearest] = self.pf
         self.W = W
-        self.L = (
-            np.bincount(self.nearest, weights=self.p * (self.d2 - self.d1), minlength=k)
-            if k > 1
-            else np.zeros(1)
-        )
+        self.pg = self.p * (self.d2 - self.d1) if k > 1 else np.zeros(n)
+        self.L = np.bincount(self.nearest, weights=self.pg, minlength=k)
         self._sample_key = None
 
     def gains(
@@ -366,37 +502,49 @@ class _State:
     ) -> np.ndarray:
         r"""Change of the objective, shape ``(len(C), K)``, when medoid j is swapped for C[b].
 
-        With :math:`a_i = (d1_i - c_i)^+`, :math:`b_i = (d2_i - c_i)^+` and :math:`L_j` the cost
-        of removing medoid j alone:
+        With :math:`u_i = \min(c_i - d1_i, 0)` (the change of scenario i's cost when c is added)
+        and :math:`v_i = \min(c_i - d1_i, d2_i - d1_i)` (the same when, in addition, its
+        nearest medoid j is removed):
 
-        .. math:: \Delta(c, j) = L_j - \sum_i p_i a_i + \sum_{i \in C_j} p_i (a_i - b_i)
+        .. math:: \Delta(c, j) = \sum_{i \notin C_j} p_i u_i + \sum_{i \in C_j} p_i v_i
 
-        ``Dc`` (float32, ``(len(C), N)``) holds the costs of the candidates to every scenario,
-        or to the scenarios ``rows`` only: with ``estimate`` the result estimates the change
-        from that sample (weights renormalised); without, ``rows`` must hold every scenario
-        whose cost can change (:math:`c_i < d2_i`) and the result is exact. ``Dc`` is
-        overwritten.
+        :math:`= \sum_i p_i u_i + \sum_{i \in C_j} p_i (v_i - u_i)` (four passes over the
+        costs and one BLAS product, no cancellation). ``Dc``
+        (float32, ``(len(C), N)``) holds the costs of the candidates to every scenario, or to
+        the scenarios ``rows`` only: with ``estimate`` the result estimates the change from
+        that sample (weights renormalised); without, the scenarios of :math:`C_j` left out
+        count with :math:`v_i = d2_i - d1_i` and the result is exact when ``rows`` holds every
+        scenario whose cost can change (:math:`c_i < d2_i`), otherwise exact for the columns j
+        whose cluster's scenarios with :math:`c_i < d2_i` are in ``rows`` and an upper bound
+        for the others (the terms left out are negative). ``Dc`` is overwritten.
         """
+        corr = None
         if rows is None:
-            d1f, d2f, W, pf, L = self.d1f, self.d2f, self.W, self.pf, self.L
+            d1f, gf, W, pf = self.d1f, self.gf, self.W, self.pf
             pos = C
         elif estimate:
-            d1f, d2f, W, pf, L = self._sample(rows)
+            d1f, d2f, W, pf, _ = self._sample(rows)
+            gf = d2f - d1f
             pos = self._pos_in_sample[C]
         else:
-            d1f, d2f, W, pf, L = self.d1f[rows], self.d2f[rows], self.W[rows], self.pf[rows], self.L
+            d1f, gf, W, pf = self.d1f[rows], self.gf[rows], self.W[rows], self.pf[rows]
+            k = W.shape[1]
+            corr = self.L - np.bincount(self.nearest[rows], weights=self.pg[rows], minlength=k)
             pos = np.minimum(np.searchsorted(rows, C), len(rows) - 1)
             pos = np.where(rows[pos] == C, pos, -1)
         hit = pos >= 0
         Dc[np.flatnonzero(hit), pos[hit]] = 0.0  # exact self-cost
         if W.shape[1] == 1:
             return ((Dc @ pf).astype(np.float64) - float(pf @ d1f))[:, None]
-        A = np.subtract(d1f[None, :], Dc)
-        np.maximum(A, 0.0, out=A)
-        np.subtract(d2f[None, :], Dc, out=Dc)
+        np.subtract(Dc, d1f[None, :], out=Dc)
+        U = np.minimum(Dc, 0.0)
         np.maximum(Dc, 0.0, out=Dc)
-        AW = (A @ W).astype(np.float64)
-        return L[None, :] - AW.sum(axis=1, keepdims=True) + AW - (Dc @ W).astype(np.float64)
+        np.minimum(Dc, gf[None, :], out=Dc)  # v_i - u_i
+        G = (Dc @ W).astype(np.float64)
+        G += (U @ pf)[:, None]
+        if corr is not None:
+            G += corr[None, :]
+        return G
 
     def _sample(self, rows: np.ndarray):
         if self._sample_key != (id(rows), self.n_swaps, tuple(self.medoids)):
@@ -419,6 +567,13 @@ class _State:
             self._pos_in_sample = pos
         return self._sample_cache
 
+    def _screen_weights(self, rows: np.ndarray) -> tuple:
+        """Sample quantities of :func:`_screen`: ``d1`` and ``d2 - d1`` on ``rows`` (float32),
+        the weights ``W`` (``(len(rows), K)``) and ``w`` and ``sum_i w_i d1_i``."""
+        d1f, d2f, W, wf, _ = self._sample(rows)
+        const = float(wf.astype(np.float64) @ d1f.astype(np.float64))
+        return d1f, d2f - d1f, W, wf, const
+
     def clone(self) -> _State:
         """An independent copy (the arrays that swaps modify in place are copied)."""
         new = copy.copy(self)
@@ -428,9 +583,9 @@ class _State:
 
     def _set(self, j: int, c: int) -> tuple:
         old = (self.d1, self.d2, self.nearest)
-        self.Dm[:, j] = self.costs.column(c)
+        self.Dm[j] = self.costs.column(c)
         self.medoids[j] = c
-        self._update()
+        self._update(j)
         return old
 
     def _commit(self, j: int, old_m: int, old: tuple) -> None:
@@ -447,15 +602,21 @@ class _State:
         old_m = int(self.medoids[j])
         self._commit(j, old_m, self._set(j, c))
 
+    _DERIVED = (
+        *("nearest", "second", "d1", "d2", "obj", "d1f", "d2f", "gf", "W", "pg", "L"),
+        "_sample_key",
+    )
+
     def try_swap(self, j: int, c: int) -> bool:
         """Swap medoid ``j`` for scenario ``c`` if that lowers the exact objective."""
-        old_col, old_obj, old_m = self.Dm[:, j].copy(), self.obj, int(self.medoids[j])
+        old_col, old_obj, old_m = self.Dm[j].copy(), self.obj, int(self.medoids[j])
+        saved = {a: getattr(self, a) for a in self._DERIVED}
         old = self._set(j, c)
         if self.obj < old_obj * (1.0 - 1e-12) - 1e-300:
             self._commit(j, old_m, old)
             return True
-        self.Dm[:, j], self.medoids[j] = old_col, old_m
-        self._update()
+        self.Dm[j], self.medoids[j] = old_col, old_m
+        self.__dict__.update(saved)  # _update builds new arrays: the old ones are intact
         return False
 
 
@@ -467,7 +628,7 @@ def _swap_pass(state: _State, cand: np.ndarray, block: int, full: np.ndarray | N
         C = C[~state.is_med[C]]
         if len(C) == 0:
             continue
-        Dc = full[C] if full is not None else state.costs.block(C)
+        Dc = full[C] if full is not None else state.costs.rows_to(C)
         G = state.gains(C, Dc)
         b, j = np.unravel_index(int(np.argmin(G)), G.shape)
         if G[b, j] < -SWAP_TOL * state.obj and state.try_swap(int(j), int(C[b])):
@@ -501,15 +662,19 @@ def _local_pass(state: _State, m: int) -> bool:
         members = members[~state.is_med[members]]
         if len(members) == 0:
             continue
-        d = state.Dm[members, j]
+        d = state.Dm[j, members]
         if len(members) > m:
             sel = np.argpartition(d, m - 1)[:m]
             members, d = members[sel], d[sel]
         r = float(root(d.max()))
-        reach = root(state.Dm[:, j]) - r < root(state.d2) * (1 + 1e-5) + 1e-9
+        reach = root(state.Dm[j]) - r < root(state.d1) * (1 + 1e-5) + 1e-9
+        reach |= state.nearest == j
         rows = np.flatnonzero(reach)
         C = np.sort(members)
-        G = state.gains(C, state.costs.block(C, rows), rows=rows)
+        if state.costs.caching(len(C)):  # all N from the cache: no gathering
+            G = state.gains(C, state.costs.rows_to(C))
+        else:
+            G = state.gains(C, state.costs.block(C, rows), rows=rows)
         b, jj = np.unravel_index(int(np.argmin(G)), G.shape)
         if G[b, jj] < -SWAP_TOL * state.obj and state.try_swap(int(jj), int(C[b])):
             improved = True
@@ -519,24 +684,63 @@ def _local_pass(state: _State, m: int) -> bool:
 
 
 def _screen(state: _State, rows: np.ndarray, top: int, cache: dict) -> np.ndarray:
-    """The ``top`` candidates (all scenarios but the medoids) whose best swap looks most
+    r"""The ``top`` candidates (all scenarios but the medoids) whose best swap looks most
     improving, estimated from the scenarios ``rows`` only.
 
-    The candidate-to-sample costs do not depend on the medoids; they are kept in ``cache`` when
+    With the sample weights :math:`w_i` (renormalised) the estimate is
+    :math:`\sum_{i \notin C_j} w_i \min(c_i, d1_i) + \sum_{i \in C_j} w_i \min(c_i, d2_i)
+    - \sum_i w_i d1_i = \sum_i w_i c_i - \sum_i w_i t_i + \sum_{i \in C_j} w_i \min(t_i, d2_i
+    - d1_i) - \sum_i w_i d1_i` with :math:`t_i = (c_i - d1_i)^+` (:math:`\sum_i w_i c_i` kept
+    with the costs): three passes over each block of costs and two BLAS products. Blocks of
+    candidates are shared among ``THREADS`` threads, each block computed the same way. The
+    candidate-to-sample costs do not depend on the medoids; they are kept in ``cache`` when
     they fit in ``SCREEN_CACHE_BYTES``.
     """
-    n = state.costs.n
-    block = _block_rows(len(rows), cap=1024)
-    keep = 4 * n * len(rows) <= SCREEN_CACHE_BYTES
-    if keep and "costs" not in cache:
-        cache["costs"] = np.concatenate(
-            [state.costs.block(np.arange(a, min(n, a + block)), rows) for a in range(0, n, block)]
-        )
+    n, s = state.costs.n, len(rows)
+    block = SCREEN_BLOCK
+    starts = list(range(0, n, block))
+    keep = 4 * n * s <= SCREEN_CACHE_BYTES
+    d1s, gs, W, w, const = state._screen_weights(rows)
+    pos = state._pos_in_sample
     best = np.empty(n)
-    for a in range(0, n, block):
+
+    def costs_of(a: int) -> np.ndarray:
         C = np.arange(a, min(n, a + block))
-        Dc = cache["costs"][a : a + block].copy() if keep else state.costs.block(C, rows)
-        best[a : a + block] = state.gains(C, Dc, rows=rows, estimate=True).min(axis=1)
+        Dc = state.costs.block(C, rows)
+        hit = np.flatnonzero(pos[C] >= 0)
+        Dc[hit, pos[C[hit]]] = 0.0  # exact self-cost
+        return Dc
+
+    def build(t: int) -> None:
+        for a in starts[t::THREADS]:
+            cache["costs"][a : a + block] = costs_of(a)
+
+    def work(t: int) -> None:
+        buf = np.empty((block, s), np.float32)
+        for a in starts[t::THREADS]:
+            Dc = cache["costs"][a : a + block] if keep else costs_of(a)
+            cw = cache["cw"][a : a + block] if keep else Dc @ w
+            T = buf[: len(Dc)]
+            np.subtract(Dc, d1s[None, :], out=T)
+            np.maximum(T, 0.0, out=T)
+            cw = cw - T @ w  # sum_i w_i min(c_i, d1_i)
+            np.minimum(T, gs[None, :], out=T)  # min(c_i, d2_i) - min(c_i, d1_i)
+            best[a : a + len(Dc)] = (T @ W).min(axis=1) + cw
+
+    def run(f: Any) -> None:
+        if THREADS <= 1 or len(starts) == 1:
+            f(0)
+            return
+        with ThreadPoolExecutor(THREADS) as ex:
+            for r in [ex.submit(f, t) for t in range(THREADS)]:
+                r.result()
+
+    if keep and "costs" not in cache:
+        cache["costs"] = np.empty((n, s), np.float32)
+        run(build)
+        cache["cw"] = cache["costs"] @ w  # the sample weights do not change either
+    run(work)
+    best -= const
     best[state.is_med] = np.inf
     top = min(top, n - len(state.medoids))
     cand = np.argpartition(best, top - 1)[:top]
@@ -571,8 +775,14 @@ def _refine_full_set(
         rounds += 1
         if m > 0 and _local_pass(state, m):
             continue
+        # a medoid set that this screening sample already found locally optimal stays so
+        key = frozenset(state.medoids.tolist())
+        optima = cache.setdefault("optima", set())
+        if key in optima:
+            break
         cand = _screen(state, cache["rows"], SCREEN_TOP, cache)
         if len(cand) == 0 or not _swap_pass(state, cand, 64, None):
+            optima.add(key)
             if resamples >= SCREEN_RESAMPLE or len(cache["rows"]) == n:
                 break
             resamples += 1  # a fresh sample before giving up
@@ -771,11 +981,20 @@ def _continuous_starts(
         Xs, ps = X[sub], p[sub] / p[sub].sum()
     else:
         Xs, ps = X, p
-    runs = []
-    for _ in range(RELAX_RESTARTS):
-        C0 = _kpp(Xs, ps, k, rng, costs.metric, costs.power)
+
+    def restart(seed: int) -> tuple[float, np.ndarray]:
+        C0 = _kpp(Xs, ps, k, np.random.default_rng(seed), costs.metric, costs.power)
         C, obj, _ = _relax(Xs, ps, C0, costs.metric, costs.power, max_iter=RELAX_ITER)
-        runs.append((obj, C))
+        return obj, C
+
+    # one generator per restart, drawn in order: the restarts run in THREADS threads and give
+    # the same result whatever their number
+    seeds = rng.integers(2**63, size=RELAX_RESTARTS).tolist()
+    if THREADS > 1 and RELAX_RESTARTS > 1:
+        with ThreadPoolExecutor(THREADS) as ex:
+            runs = list(ex.map(restart, seeds))
+    else:
+        runs = [restart(sd) for sd in seeds]
     runs.sort(key=lambda r: r[0])
     chosen = [("relax", C, RELAX_ITER) for _, C in runs[:RELAX_KEEP]]
     n_short = int(min(SHORT_STARTS, SHORT_WORK // max(1, n * costs.dim * k)))
@@ -793,7 +1012,8 @@ def _continuous_starts(
         objs.append(obj)
         med: list[int] = []
         for j in range(k):
-            order = np.argsort(D[:, j], kind="stable")[: k + 1]
+            near = np.argpartition(D[:, j], min(k, len(D) - 1))[: k + 1]
+            order = near[np.lexsort((near, D[near, j]))]
             med.append(int(next(i for i in order if i not in med)))
         starts.append((name, np.asarray(med)))
     info["relax"] = {"restarts": RELAX_RESTARTS, "sample": len(Xs), "objectives": objs}
@@ -881,19 +1101,21 @@ def _n_perturb(n: int, dim: int, k: int) -> int:
 def _perturb(
     best: _State, p: np.ndarray, rng: np.random.Generator, steps: int, descend: Any
 ) -> tuple[_State, int]:
-    """Iterated local search: ``steps`` times, swap one random medoid of the best solution for
-    a scenario drawn with probability ``p_i * d1_i`` (k-means++ style), descend to a local
-    optimum and keep it when it is better. Returns the best state and the number kept."""
+    """Iterated local search: ``steps`` times, swap ``PERTURB_SWAPS`` random medoids of the
+    best solution for scenarios drawn with probability ``p_i * d1_i`` (k-means++ style),
+    descend to a local optimum and keep it when it is better. Returns the best state and the
+    number kept."""
     n, k = best.costs.n, len(best.medoids)
     accepted = 0
     for _ in range(steps):
-        w = p * best.d1
-        w[best.is_med] = 0.0
-        tot = w.sum()
-        if not tot > 0:
-            break
         state = best.clone()
-        state.swap(int(rng.integers(k)), int(rng.choice(n, p=w / tot)))
+        for _ in range(PERTURB_SWAPS):
+            w = p * state.d1
+            w[state.is_med] = 0.0
+            tot = w.sum()
+            if not tot > 0:
+                return best, accepted
+            state.swap(int(rng.integers(k)), int(rng.choice(n, p=w / tot)))
         descend(state)
         if state.obj < best.obj * (1.0 - 1e-12):
             best, accepted = state, accepted + 1
@@ -917,8 +1139,15 @@ def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the distinct rows of ``X`` (first occurrences, in order) and, for every row,
     the index of its distinct row in that list."""
     X = np.ascontiguousarray(X)
-    v = X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
-    _, first, inv = np.unique(v, return_index=True, return_inverse=True)
+    first = inv = None
+    if X.size and X.dtype.kind == "f":  # hash the rows, then check the groups exactly
+        h = pd.util.hash_pandas_object(pd.DataFrame(X, copy=False), index=False).to_numpy()
+        _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+        if not np.array_equal(X, X[first[inv.ravel()]]):  # a hash collision
+            first = None
+    if first is None:
+        v = X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
+        _, first, inv = np.unique(v, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -1208,23 +1437,25 @@ def _reduce(
     # final exact assignment of every input scenario (zero-probability ones included)
     full_costs = costs if nw == n else _Costs(X, metric, p)
     med_in = work[medoids]
-    Dm = full_costs.exact(med_in)
-    assign = np.argmin(Dm, axis=1)
-    assigned_cost = Dm[np.arange(n), assign]
+    if verify is None:
+        verify = n <= VERIFY_MAX_N
+    if verify:
+        Dm = full_costs.exact(med_in)
+        assign = np.argmin(Dm, axis=1)
+        assigned_cost = Dm[np.arange(n), assign]
+    else:
+        assign, assigned_cost = full_costs.assign(med_in)
     masses = np.bincount(assign, weights=probs, minlength=len(med_in))
     obj = float(probs @ assigned_cost)
     order_k = np.lexsort((med_in, -masses))
     rank = np.empty_like(order_k)
     rank[order_k] = np.arange(len(order_k))
     med_in, masses, assign = med_in[order_k], masses[order_k], rank[assign]
-    Dm = Dm[:, order_k]
     distance = dist(obj)
     curve[len(med_in)] = min(curve.get(len(med_in), math.inf), distance)
     distance_exact = None
-    if verify is None:
-        verify = n <= VERIFY_MAX_N
     if verify:
-        ex = _emd2(probs, masses, Dm)
+        ex = _emd2(probs, masses, Dm[:, order_k])
         distance_exact = dist(ex)
         ok = abs(distance_exact - distance) <= VERIFY_RTOL * max(abs(distance), 1e-300)
         info["verified"] = bool(ok)
@@ -1305,14 +1536,17 @@ def write_reduction(res: ReductionResult, out: str | Path, *, source: str | None
 def memory_bound(n: int, dim: int, k: int) -> int:
     """Estimate of the memory :func:`reduce_scenarios` needs beyond its input [bytes].
 
-    ``4 N D`` (centred float32 copy of the data) + ``48 N K`` (the N x K costs, assignment and
-    their temporaries) + the full float32 cost matrix up to ``FULL_MATRIX_MAX_N`` + the
-    screening cache (at most ``SCREEN_CACHE_BYTES``) + two blocks of ``BLOCK_BYTES`` + the
+    ``4 N D`` (centred float32 copy of the data) + ``64 N K`` (the K x N costs to the medoids,
+    assignment, weights, a second state during the perturbations and their temporaries) + the
+    full float32 cost matrix up to ``FULL_MATRIX_MAX_N`` + beyond it the screening cache (at
+    most ``SCREEN_CACHE_BYTES``) and, for ``D >= ROW_CACHE_MIN_DIM``, the cache of the local
+    candidates' costs (at most ``ROW_CACHE_BYTES``) + two blocks of ``BLOCK_BYTES`` + the
     relaxation sample.
     """
     data = 4 * n * dim
-    nk = 48 * n * k
+    nk = 64 * n * k
     full = 4 * min(n, FULL_MATRIX_MAX_N) ** 2 if n <= FULL_MATRIX_MAX_N else 0
     screen = min(SCREEN_CACHE_BYTES, 4 * n * SCREEN_SAMPLE) if n > FULL_MATRIX_MAX_N else 0
+    rows = ROW_CACHE_BYTES if n > FULL_MATRIX_MAX_N and dim >= ROW_CACHE_MIN_DIM else 0
     relax = 4 * min(n, RELAX_SAMPLE) * (dim + 8 * k)
-    return int(data + nk + full + screen + 2 * BLOCK_BYTES + relax)
+    return int(data + nk + full + screen + rows + 2 * BLOCK_BYTES + relax)

@@ -256,6 +256,52 @@ def test_swap_gains_are_exact(metric, p):
         assert G_rows[b, j] == pytest.approx(delta, abs=1e-5 * state.obj)
 
 
+def test_threads_and_caches_do_not_change_the_result(monkeypatch):
+    """The screening and the relaxation restarts give the same medoids on 1 or 2 threads, with
+    the candidate cost cache on (evicting) as well."""
+    ss = _set(400)
+    monkeypatch.setattr(red, "FULL_MATRIX_MAX_N", 100)
+    monkeypatch.setattr(red, "RELAX_SAMPLE", 150)
+    monkeypatch.setattr(red, "SCREEN_SAMPLE", 120)
+    monkeypatch.setattr(red, "SCREEN_BLOCK", 16)
+    monkeypatch.setattr(red, "ROW_CACHE_MIN_DIM", 1)
+    monkeypatch.setattr(red, "ROW_CACHE_BYTES", 4 * 400 * 120)
+    runs = []
+    for threads in (1, 2):
+        monkeypatch.setattr(red, "THREADS", threads)
+        runs.append(reduce_scenarios(ss, 6, seed=5))
+    np.testing.assert_array_equal(runs[0].medoids, runs[1].medoids)
+    assert runs[0].distance == runs[1].distance
+
+
+def test_cost_cache_assign_and_incremental_update(monkeypatch):
+    X = synthetic_days(90, 2, 24, seed=11).reshape(90, -1)
+    w = np.random.default_rng(2).uniform(0.5, 1.5, 90)
+    w /= w.sum()
+    monkeypatch.setattr(red, "ROW_CACHE_MIN_DIM", 1)
+    monkeypatch.setattr(red, "ROW_CACHE_BYTES", 4 * 90 * 12)  # 12 rows: evictions
+    costs = red._Costs(X, "euclidean", 1)
+    exact = costs.exact(np.arange(90))
+    for C in (np.array([3, 50, 7]), np.array([8, 3, 60, 61, 62, 63]), np.array([50, 9])):
+        rows = np.array([0, 3, 5, 50, 89])
+        np.testing.assert_allclose(costs.rows_to(C, rows), exact[rows][:, C].T, atol=1e-5)
+        np.testing.assert_array_equal(costs.rows_to(C)[np.arange(len(C)), C], 0.0)
+    # nearest medoid and its float64 cost from differences
+    med = np.array([4, 30, 31, 77])
+    a, c = costs.assign(med)
+    np.testing.assert_array_equal(a, np.argmin(costs.exact(med), axis=1))
+    np.testing.assert_allclose(c, costs.exact(med).min(axis=1), rtol=1e-12)
+    # the assignment updated swap by swap equals the one computed afresh
+    state = red._State(costs, w, med)
+    for j, cand in [(0, 5), (2, 60), (0, 4), (3, 31 + 1)]:
+        state.swap(j, cand)
+        fresh = red._State(costs, w, state.medoids)
+        np.testing.assert_allclose(state.d1, fresh.d1, atol=1e-12)
+        np.testing.assert_allclose(state.d2, fresh.d2, atol=1e-12)
+        np.testing.assert_array_equal(state.medoids[state.nearest], fresh.medoids[fresh.nearest])
+        assert state.obj == pytest.approx(fresh.obj, rel=1e-12)
+
+
 def test_memory_bound_is_modest():
     assert red.memory_bound(100_000, 168, 20) < 2 * 2**30
 
