@@ -14,6 +14,7 @@ Usage (from the repository root)::
 
     python benchmarks/quality.py                      # both data sets, seed 0
     python benchmarks/quality.py --data wind --seed 1 --out /tmp/quality
+    python benchmarks/quality.py --out reports --reuse   # the models `scengen run` trained
 
 Prints the evaluation table per data set with the ratios, the training time, and PASS/FAIL per
 criterion; writes ``quality.json`` in ``--out``. Exit status 1 when any criterion fails.
@@ -63,7 +64,31 @@ def bar(result: ev.EvaluationResult) -> dict[str, tuple[float, float, bool]]:
     }
 
 
-def run_one(name: str, out: Path, seed: int, steps: int | None, config_dir: Path) -> dict:
+def _reusable(run_dir: Path, data_cfg, model_cfg, train_cfg, seed: int) -> dict | None:
+    """The metadata of a complete run in ``run_dir`` trained with exactly these settings (the
+    checks of ``--resume``: data fingerprint, seed, every result-changing setting, all steps
+    done), else None."""
+    from scengen.data import load_from_config
+    from scengen.errors import ScengenError
+
+    meta_file = run_dir / "metadata.json"
+    if not (run_dir / "checkpoint.pt").exists() or not meta_file.exists():
+        return None
+    meta = json.loads(meta_file.read_text())
+    ckpt = tr.load_checkpoint(run_dir)
+    try:
+        tr._check_resume(ckpt, load_from_config(data_cfg), model_cfg, train_cfg, seed)
+    except ScengenError as e:
+        print(f"# not reusing {run_dir}: {e}", file=sys.stderr)
+        return None
+    if meta.get("status") != "complete" or int(ckpt["step"]) != train_cfg.steps:
+        return None
+    return meta
+
+
+def run_one(
+    name: str, out: Path, seed: int, steps: int | None, config_dir: Path, reuse: bool = False
+) -> dict:
     cfg_file = config_dir / f"{name}.yaml"
     cfg = load_yaml(cfg_file)
     data = dict(cfg["data"])
@@ -75,9 +100,13 @@ def run_one(name: str, out: Path, seed: int, steps: int | None, config_dir: Path
         train_sec["steps"] = steps
     train_cfg = from_dict(tr.TrainConfig, train_sec, "train")
     run_dir = out / name
-    t0 = time.perf_counter()
-    meta = tr.train_run(data_cfg, model_cfg, train_cfg, run_dir, seed=seed)
-    t_train = time.perf_counter() - t0
+    meta = _reusable(run_dir, data_cfg, model_cfg, train_cfg, seed) if reuse else None
+    if meta is None:
+        t0 = time.perf_counter()
+        meta = tr.train_run(data_cfg, model_cfg, train_cfg, run_dir, seed=seed)
+        t_train = time.perf_counter() - t0
+    else:  # trained before (e.g. by `scengen run`): its recorded training time
+        t_train = float(meta["timings"]["train_s"])
     t0 = time.perf_counter()
     ss = gen.generate(run_dir, N_SCENARIOS, seed=seed)
     t_gen = time.perf_counter() - t0
@@ -108,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=None, help="override train.steps (testing)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "quality")
     ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="evaluate a complete run already in OUT/<data> (e.g. `--out reports` after "
+        "`scengen run`) when it was trained with exactly these settings, instead of training",
+    )
+    ap.add_argument(
         "--configs", type=Path, default=CONFIG_DIR, help="folder with wind.yaml / pv.yaml"
     )
     args = ap.parse_args(argv)
@@ -115,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     pd.set_option("display.max_columns", 20)
     ok, summary = True, []
     for name in [s.strip() for s in args.data.split(",") if s.strip()]:
-        r = run_one(name, args.out, args.seed, args.steps, args.configs)
+        r = run_one(name, args.out, args.seed, args.steps, args.configs, args.reuse)
         print(
             f"\n=== {name}: {r['n_train']} training / {r['n_test']} held-out days, seed "
             f"{r['seed']}, {r['steps']} steps on {r['device']} in {r['train_s']:.0f} s "

