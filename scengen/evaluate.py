@@ -1073,3 +1073,40 @@ class EvaluateConfig:
             raise ScengenError(
                 f"evaluate.es_max_scenarios must be >= 2, got {self.es_max_scenarios}"
             )
+
+
+def evaluate_with_config(
+    scenarios: ScenarioSet,
+    heldout: ScenarioSet,
+    train: ScenarioSet | None,
+    config: EvaluateConfig,
+    *,
+    seed: int = 0,
+) -> EvaluationResult:
+    """:func:`evaluate` with the settings of an ``evaluate`` config section.
+
+    The one place where a config becomes an evaluation, shared by ``scengen evaluate`` and
+    ``scengen run``.
+
+    Parameters
+    ----------
+    scenarios, heldout, train : ScenarioSet
+        As in :func:`evaluate`.
+    config : EvaluateConfig
+        References, copula size and exact-energy-score limit.
+    seed : int, default 0
+        Seed of the copula reference and of subsampling.
+
+    Returns
+    -------
+    EvaluationResult
+    """
+    return evaluate(
+        scenarios,
+        heldout,
+        train,
+        references=config.references,
+        n_copula=config.n_copula,
+        seed=seed,
+        es_max_scenarios=config.es_max_scenarios,
+    )

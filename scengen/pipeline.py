@@ -335,15 +335,7 @@ def run_job(
         t0 = time.perf_counter()
         r = job.reduce
         ss = read_scenarios(scen_dir, normalize=r.normalize)
-        res = _reduce.reduce_scenarios(
-            ss,
-            r.k,
-            max_distance=r.max_distance,
-            method=r.method,
-            metric=r.metric,
-            p=r.p,
-            seed=job.seed if r.seed is None else r.seed,
-        )
+        res = _reduce.reduce_with_config(ss, r, seed=job.seed)
         _reduce.write_reduction(res, red_dir, source=str(scen_dir))
         finish("reduce", t0, k=res.reduced.n_scenarios, distance=res.distance)
 
@@ -367,15 +359,7 @@ def run_job(
         red = read_scenarios(red_dir)
         ev = job.evaluate
         for sdir, ss in ((scen_dir, full), (red_dir, red)):
-            res = _evaluate.evaluate(
-                ss,
-                heldout,
-                history,
-                references=ev.references,
-                n_copula=ev.n_copula,
-                es_max_scenarios=ev.es_max_scenarios,
-                seed=job.seed,
-            )
+            res = _evaluate.evaluate_with_config(ss, heldout, history, ev, seed=job.seed)
             _evaluate.write_evaluation(res, sdir)
         if job.evaluate.decision == "storage":
             problem = from_dict(

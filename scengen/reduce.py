@@ -1518,6 +1518,37 @@ def reduction_curve(
     }
 
 
+def reduce_with_config(ss: ScenarioSet, config: ReduceConfig, *, seed: int = 0) -> ReductionResult:
+    """:func:`reduce_scenarios` with the settings of a ``reduce`` config section.
+
+    The one place where a config becomes a reduction, shared by ``scengen reduce`` and
+    ``scengen run``. ``config.normalize`` applies when the input is read, not here.
+
+    Parameters
+    ----------
+    ss : ScenarioSet
+        Input scenarios with probabilities.
+    config : ReduceConfig
+        Exactly one of ``k`` and ``max_distance``, method, metric, p; ``config.seed``, when
+        set, takes precedence over ``seed``.
+    seed : int, default 0
+        Seed of the entry point (the job's or the command's).
+
+    Returns
+    -------
+    ReductionResult
+    """
+    return reduce_scenarios(
+        ss,
+        config.k,
+        max_distance=config.max_distance,
+        method=config.method,
+        metric=config.metric,
+        p=config.p,
+        seed=seed if config.seed is None else config.seed,
+    )
+
+
 def write_reduction(res: ReductionResult, out: str | Path, *, source: str | None = None) -> Path:
     """Write the reduced set as a scenario directory plus ``assignment.csv`` and
     ``reduction.json`` (atomically)."""

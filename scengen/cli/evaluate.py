@@ -140,15 +140,7 @@ def evaluate_cmd(
             clip=clip,
         )
     heldout, train = ev.heldout_from(against, scenarios, data=data)
-    result = ev.evaluate(
-        scenarios,
-        heldout,
-        train,
-        references=settings.references,
-        n_copula=settings.n_copula,
-        seed=seed,
-        es_max_scenarios=settings.es_max_scenarios,
-    )
+    result = ev.evaluate_with_config(scenarios, heldout, train, settings, seed=seed)
     dres = None
     if decision is not None:
         from scengen.pipeline import storage_decision_test

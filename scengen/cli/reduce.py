@@ -90,7 +90,7 @@ def reduce_cmd(
       assignment.csv   each input scenario -> its medoid (and their cost)
       reduction.json   method, metric, p, K, distance, exact check, curve, time, seed
     """
-    from scengen.reduce import ReduceConfig, check_options, reduce_scenarios, write_reduction
+    from scengen.reduce import ReduceConfig, check_options, reduce_with_config, write_reduction
 
     config = read_config(config_path)
     rcfg = from_dict(ReduceConfig, with_section(config, "reduce"), "config.reduce")
@@ -112,7 +112,6 @@ def reduce_cmd(
     if (rcfg.k is None) == (rcfg.max_distance is None):
         raise ScengenError("give exactly one of -k K and --max-distance D")
     check_options(rcfg.k, rcfg.max_distance, rcfg.method, rcfg.metric, rcfg.p)
-    seed_value = 0 if rcfg.seed is None else rcfg.seed
     ss = load_input(
         input_path,
         normalize=rcfg.normalize,
@@ -122,15 +121,7 @@ def reduce_cmd(
         resolution=resolution,
         clip=clip,
     )
-    res = reduce_scenarios(
-        ss,
-        rcfg.k,
-        max_distance=rcfg.max_distance,
-        method=rcfg.method,
-        metric=rcfg.metric,
-        p=rcfg.p,
-        seed=seed_value,
-    )
+    res = reduce_with_config(ss, rcfg, seed=0)
     write_reduction(res, out, source=str(input_path))
     check = f"; ot.emd2 check {res.distance_exact:.6g}" if res.distance_exact is not None else ""
     echo_err(
