@@ -163,8 +163,8 @@ class TrainConfig:
         ``auto`` = CUDA when available, else CPU.
     threads : int, optional
         CPU threads for torch during training (default on the CPU: ``min(2, torch's default)``;
-        these small networks train 1.3x faster on 2 threads than on 1 on a quiet 2-core CPU, and
-        gain little beyond; give 1 when other jobs share the cores).
+        these small networks train 1.3x faster on 2 threads than on 1 on a quiet 2-core CPU;
+        more were not measured; give 1 when other jobs share the cores).
     max_minutes : float, optional
         Safety cap on the training time of this call [min]: stop (with a checkpoint) when reached.
     """
@@ -700,8 +700,8 @@ def train_run(
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     threads_before = torch.get_num_threads()
-    # The networks are small: 2 threads train 1.3x faster than 1 on a quiet 2-core CPU and more
-    # gain little, so CPU training uses at most 2 unless told otherwise (train.threads).
+    # The networks are small: 2 threads train 1.3x faster than 1 on a quiet 2-core CPU (more were
+    # not measured), so CPU training uses at most 2 unless told otherwise (train.threads).
     default_threads = min(2, threads_before) if device.type == "cpu" else threads_before
     torch.set_num_threads(train_cfg.threads or default_threads)
     try:

@@ -81,6 +81,39 @@ def test_pypsa_round_trip(ss, tmp_path):
     assert isinstance(dict(w), dict)
 
 
+def test_pypsa_export_solves_in_pypsa(ss, tmp_path):
+    """The export loads into a real PyPSA (>= 1.0) stochastic network and is optimised there
+    (only where pypsa and a solver are installed; they are not scengen dependencies)."""
+    pypsa = pytest.importorskip("pypsa")
+    pytest.importorskip("highspy")
+    out = export(ss, "pypsa", tmp_path / "pypsa", start="2030-07-01")
+    w = pd.read_csv(out / "scenario_weightings.csv", index_col="scenario")["weight"]
+    p_max_pu = pd.read_csv(
+        out / "generators-p_max_pu.csv", header=[0, 1], index_col=0, parse_dates=True
+    )
+    load, backup_cost = 1.5, 50.0
+    n = pypsa.Network()
+    n.set_snapshots(p_max_pu.index)
+    n.add("Bus", "bus")
+    n.add("Load", "load", bus="bus", p_set=load)
+    for site in ss.sites:
+        n.add("Generator", site, bus="bus", p_nom=1.0, marginal_cost=0.0)
+    n.add("Generator", "backup", bus="bus", p_nom=10.0, marginal_cost=backup_cost)
+    n.set_scenarios(w.to_dict())
+    n.generators_t.p_max_pu = p_max_pu
+    status, condition = n.optimize(solver_name="highs")
+    assert (status, condition) == ("ok", "optimal")
+    # the expected backup cost: sum_s w_s sum_t cost * max(0, load - available_s,t)
+    shortfall = np.maximum(0.0, load - ss.values.sum(axis=1))  # (scenario, step) [p.u.]
+    expected = backup_cost * float(ss.probabilities @ shortfall.sum(axis=1))
+    assert expected > 0
+    assert n.objective == pytest.approx(expected, rel=1e-6)
+    for i, name in enumerate(["s17", "s3", "s250", "s9"]):
+        np.testing.assert_allclose(
+            n.generators_t.p[name]["backup"].to_numpy(), shortfall[i], atol=1e-6
+        )
+
+
 def test_gams_round_trip(ss, tmp_path):
     out = export(ss, "gams", tmp_path / "gams")
     av = pd.read_csv(out / "availability.csv")
