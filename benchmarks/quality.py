@@ -15,6 +15,7 @@ Usage (from the repository root)::
     python benchmarks/quality.py                      # both data sets, seed 0
     python benchmarks/quality.py --data wind --seed 1 --out /tmp/quality
     python benchmarks/quality.py --out reports --reuse   # the models `scengen run` trained
+    python benchmarks/quality.py --out reports --reuse --gen-seeds 5   # + generation-seed spread
 
 Prints the evaluation table per data set with the ratios, the training time, and PASS/FAIL per
 criterion; writes ``quality.json`` in ``--out``. Exit status 1 when any criterion fails.
@@ -86,8 +87,29 @@ def _reusable(run_dir: Path, data_cfg, model_cfg, train_cfg, seed: int) -> dict 
     return meta
 
 
+def w1_over_generation_seeds(run_dir: Path, n_seeds: int) -> list[float]:
+    """W1(generated, held-out) / W1(history, held-out) for generation seeds ``0 .. n_seeds-1``
+    of one trained model: how much of the W1 ratio is sampling noise of the 2 000 scenarios."""
+    train_days, test_days = load_split(run_dir)
+    heldout, history = test_days.to_scenarios(), train_days.to_scenarios()
+    w_hist = ev.wasserstein(history.values, None, heldout.values, None)
+    return [
+        ev.wasserstein(
+            gen.generate(run_dir, N_SCENARIOS, seed=s).values, None, heldout.values, None
+        )
+        / w_hist
+        for s in range(n_seeds)
+    ]
+
+
 def run_one(
-    name: str, out: Path, seed: int, steps: int | None, config_dir: Path, reuse: bool = False
+    name: str,
+    out: Path,
+    seed: int,
+    steps: int | None,
+    config_dir: Path,
+    reuse: bool = False,
+    gen_seeds: int = 0,
 ) -> dict:
     cfg_file = config_dir / f"{name}.yaml"
     cfg = load_yaml(cfg_file)
@@ -127,6 +149,7 @@ def run_one(
         "ratios": res.ratios,
         "heldout_nn_distance": res.heldout_nn_distance,
         "checks": checks,
+        "w1_ratio_generation_seeds": w1_over_generation_seeds(run_dir, gen_seeds),
     }
 
 
@@ -145,12 +168,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--configs", type=Path, default=CONFIG_DIR, help="folder with wind.yaml / pv.yaml"
     )
+    ap.add_argument(
+        "--gen-seeds",
+        type=int,
+        default=0,
+        help="also print the W1 ratio for generation seeds 0..N-1 of the same model",
+    )
     args = ap.parse_args(argv)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
     ok, summary = True, []
     for name in [s.strip() for s in args.data.split(",") if s.strip()]:
-        r = run_one(name, args.out, args.seed, args.steps, args.configs, args.reuse)
+        r = run_one(name, args.out, args.seed, args.steps, args.configs, args.reuse, args.gen_seeds)
         print(
             f"\n=== {name}: {r['n_train']} training / {r['n_test']} held-out days, seed "
             f"{r['seed']}, {r['steps']} steps on {r['device']} in {r['train_s']:.0f} s "
@@ -166,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
             op = ">=" if k.startswith("nn") else "<="
             print(f"  {'PASS' if passed else 'FAIL'}  {k:38s} {v:.3f} {op} {lim}")
             ok &= passed
+        if r["w1_ratio_generation_seeds"]:
+            spread = ", ".join(f"{v:.4f}" for v in r["w1_ratio_generation_seeds"])
+            print(f"  W1 / history W1 for generation seeds 0-{args.gen_seeds - 1}: {spread}")
         summary.append(
             {
                 **{k: v for k, v in r.items() if k not in ("table", "ratios", "checks")},
