@@ -149,6 +149,10 @@ class TrainConfig:
         (sorted ramps of the ``M = batch_size (n_steps - 1)`` pairs). The critic alone leaves
         the ramps too Gaussian (too many medium ramps, too few flat hours and large ramps);
         ramps matter for reserve and storage sizing. 0 = the plain WGAN-GP loss.
+    ramp_lags : int, default 1
+        Largest lag ``L`` [steps] of the ramp term: it averages the distance above over the
+        changes across ``k = 1 .. L`` steps (see :func:`ramp_distance`), which also constrains
+        the autocorrelation up to lag ``L``.
     calibrate : bool, default True
         After training, fit a marginal calibration (quantile mapping, see
         :func:`fit_calibration`) that :func:`scengen.generate.generate` applies to the samples.
@@ -178,6 +182,7 @@ class TrainConfig:
     ema: float = 0.99
     lr_decay_from: float | None = 0.5
     ramp_weight: float = 10.0
+    ramp_lags: int = 1
     calibrate: bool = True
     condition: str = "none"
     checkpoint_every: int = 500
@@ -199,6 +204,10 @@ class TrainConfig:
             raise ScengenError(f"train.lambda_gp = {self.lambda_gp} must be >= 0")
         if not self.ramp_weight >= 0:
             raise ScengenError(f"train.ramp_weight = {self.ramp_weight} must be >= 0")
+        if isinstance(self.ramp_lags, bool) or not isinstance(self.ramp_lags, int):
+            raise ScengenError(f"train.ramp_lags = {self.ramp_lags!r} must be a whole number >= 1")
+        if self.ramp_lags < 1:
+            raise ScengenError(f"train.ramp_lags = {self.ramp_lags} must be >= 1")
         if not 0 <= self.ema < 1:
             raise ScengenError(f"train.ema = {self.ema} must be in [0, 1)")
         if self.lr_decay_from is not None and not 0 <= self.lr_decay_from < 1:
@@ -351,15 +360,26 @@ def gradient_penalty(
     return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 
-def ramp_distance(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+def ramp_distance(fake: torch.Tensor, real: torch.Tensor, max_lag: int = 1) -> torch.Tensor:
     r"""Differentiable 1-D Wasserstein-1 between the ramp distributions of two equal-size
-    batches ``(batch, n_sites, n_steps)``, averaged over sites [p.u./step].
+    batches ``(batch, n_sites, n_steps)``, averaged over sites and lags [p.u.].
 
-    .. math:: \frac1S \sum_s \frac1M \sum_m |\mathrm{sort}(\Delta^a_s)_m - \mathrm{sort}(\Delta^b_s)_m|
+    With :math:`\Delta^{(k)}_s` the changes over ``k`` steps, :math:`x_{t+k} - x_t`, of site
+    ``s`` pooled over the batch (``M_k`` values),
+
+    .. math:: \frac1L \sum_{k=1}^{L} \frac1S \sum_s \frac1{M_k} \sum_m
+              |\mathrm{sort}(\Delta^{(k),a}_s)_m - \mathrm{sort}(\Delta^{(k),b}_s)_m|
+
+    with ``L = min(max_lag, n_steps - 1)``. ``max_lag = 1`` is the distance of the step-to-step
+    ramps; larger lags also pin the spread of multi-step changes, i.e. the autocorrelation.
     """
-    rf = torch.diff(fake, dim=2).transpose(0, 1).flatten(1)
-    rr = torch.diff(real, dim=2).transpose(0, 1).flatten(1)
-    return (rf.sort(dim=1).values - rr.sort(dim=1).values).abs().mean()
+    lags = range(1, max(1, min(int(max_lag), fake.shape[2] - 1)) + 1)
+    total = fake.new_zeros(())
+    for k in lags:
+        rf = (fake[:, :, k:] - fake[:, :, :-k]).transpose(0, 1).flatten(1)
+        rr = (real[:, :, k:] - real[:, :, :-k]).transpose(0, 1).flatten(1)
+        total = total + (rf.sort(dim=1).values - rr.sort(dim=1).values).abs().mean()
+    return total / len(lags)
 
 
 def fit_calibration(
@@ -601,13 +621,14 @@ def _check_resume(ckpt: dict[str, Any], profiles: Any, model_cfg, train_cfg, see
         )
     if int(ckpt["seed"]) != int(seed):
         raise ScengenError(f"{where}: the run used seed {ckpt['seed']}, not {seed}")
-    old_m = ckpt["config"]["model"]
+    # a setting the checkpoint does not record is newer than the run: it ran with the default
+    old_m = {**to_dict(ModelConfig()), **ckpt["config"]["model"]}
     for k, v in to_dict(model_cfg).items():
         if old_m.get(k) != v:
             raise ScengenError(
                 f"{where}: model.{k} = {v!r} differs from the run's {old_m.get(k)!r}"
             )
-    old_t = ckpt["config"]["train"]
+    old_t = {**to_dict(TrainConfig()), **ckpt["config"]["train"]}
     for k, v in to_dict(train_cfg).items():
         if k not in RESUMABLE_CHANGES and old_t.get(k) != v:
             raise ScengenError(
@@ -893,7 +914,7 @@ def _train_loop(
             fake = gen(z, lab)
             loss_g = -critic(fake, lab).mean()
             if cfg.ramp_weight > 0 and n_steps > 1:
-                loss_g = loss_g + cfg.ramp_weight * ramp_distance(fake, real)
+                loss_g = loss_g + cfg.ramp_weight * ramp_distance(fake, real, cfg.ramp_lags)
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()

@@ -117,6 +117,35 @@ def test_ramp_distance_is_the_1d_wasserstein_of_ramps():
     assert a.grad is not None and a.grad.abs().sum() > 0
 
 
+def test_ramp_distance_over_several_lags():
+    from scipy import stats
+
+    gen = torch.Generator().manual_seed(1)
+    a, b = torch.rand(8, 3, 10, generator=gen), torch.rand(8, 3, 10, generator=gen)
+
+    def w1_lag(k):
+        return np.mean(
+            [
+                stats.wasserstein_distance(
+                    (a[:, s, k:] - a[:, s, :-k]).numpy().ravel(),
+                    (b[:, s, k:] - b[:, s, :-k]).numpy().ravel(),
+                )
+                for s in range(3)
+            ]
+        )
+
+    want = np.mean([w1_lag(k) for k in (1, 2, 3)])
+    assert T.ramp_distance(a, b, max_lag=3).item() == pytest.approx(want, rel=1e-5)
+    assert T.ramp_distance(a, b, max_lag=1).item() == pytest.approx(w1_lag(1), rel=1e-5)
+    # lags beyond the day are capped at n_steps - 1
+    assert T.ramp_distance(a, b, max_lag=50).item() == pytest.approx(
+        np.mean([w1_lag(k) for k in range(1, 10)]), rel=1e-5
+    )
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ScengenError, match="ramp_lags"):
+            T.TrainConfig(ramp_lags=bad)
+
+
 def test_ramp_weight_changes_training_and_is_validated(wind_csv, tmp_path):
     base = run(wind_csv, tmp_path / "a", ramp_weight=0.0)
     with_ramps = run(wind_csv, tmp_path / "b", ramp_weight=5.0)
