@@ -264,6 +264,19 @@ def test_resume_rejects_other_data_and_settings(wind_csv, tmp_path):
         run(wind_csv, tmp_path / "r", steps=6, resume=True, lr=1e-3)
 
 
+def test_resume_of_a_checkpoint_older_than_a_setting(wind_csv, tmp_path):
+    # a checkpoint written before train.ramp_lags existed ran with its default (1)
+    run(wind_csv, tmp_path / "r", steps=3)
+    f = tmp_path / "r" / T.CHECKPOINT
+    ckpt = torch.load(f, weights_only=True)
+    del ckpt["config"]["train"]["ramp_lags"]
+    torch.save(ckpt, f)
+    with pytest.raises(ScengenError, match="train.ramp_lags = 2 differs from the run's 1"):
+        run(wind_csv, tmp_path / "r", steps=6, resume=True, ramp_lags=2)
+    run(wind_csv, tmp_path / "r", steps=6, resume=True)
+    assert T.load_checkpoint(tmp_path / "r")["step"] == 6
+
+
 def test_conditional_training_records_labels(wind_csv, tmp_path):
     m, t = tiny(steps=2, condition="month")
     m.minibatch_std = False  # the per-sample critic path (one forward for real, fake, interpolates)
