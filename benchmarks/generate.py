@@ -27,28 +27,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from quality import example_configs  # noqa: E402  (benchmarks/quality.py)
+
 from scengen import train as tr  # noqa: E402
-from scengen.config import from_dict, load_yaml  # noqa: E402
-from scengen.data import DataConfig  # noqa: E402
 
 BAR_SECONDS = 60.0
 
 
 def tiny_run(run_dir: Path, seed: int) -> None:
     """Train the default wind model for 2 steps (same architecture, same sampling cost)."""
-    cfg_file = ROOT / "configs" / "wind.yaml"
-    cfg = load_yaml(cfg_file)
-    data = dict(cfg["data"])
-    data["path"] = str((cfg_file.parent / data["path"]).resolve())
-    train_sec = dict(cfg.get("train") or {})
-    train_sec.update(steps=2, checkpoint_every=2, device="cpu")
-    tr.train_run(
-        from_dict(DataConfig, data, "data"),
-        from_dict(tr.ModelConfig, cfg.get("model") or {}, "model"),
-        from_dict(tr.TrainConfig, train_sec, "train"),
-        run_dir,
-        seed=seed,
-    )
+    data_cfg, model_cfg, train_cfg = example_configs("wind", steps=2)
+    train_cfg.checkpoint_every, train_cfg.device = 2, "cpu"
+    tr.train_run(data_cfg, model_cfg, train_cfg, run_dir, seed=seed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -87,12 +87,10 @@ def _reusable(run_dir: Path, data_cfg, model_cfg, train_cfg, seed: int) -> dict 
     return meta
 
 
-def w1_over_generation_seeds(run_dir: Path, n_seeds: int) -> list[float]:
-    """W1(generated, held-out) / W1(history, held-out) for generation seeds ``0 .. n_seeds-1``
-    of one trained model: how much of the W1 ratio is sampling noise of the 2 000 scenarios."""
-    train_days, test_days = load_split(run_dir)
-    heldout, history = test_days.to_scenarios(), train_days.to_scenarios()
-    w_hist = ev.wasserstein(history.values, None, heldout.values, None)
+def w1_over_generation_seeds(run_dir: Path, heldout, w_hist: float, n_seeds: int) -> list[float]:
+    """W1(generated, held-out) / ``w_hist`` (the history reference's W1) for generation seeds
+    ``0 .. n_seeds-1`` of one trained model: how much of the W1 ratio is sampling noise of the
+    2 000 scenarios."""
     return [
         ev.wasserstein(
             gen.generate(run_dir, N_SCENARIOS, seed=s).values, None, heldout.values, None
@@ -100,6 +98,23 @@ def w1_over_generation_seeds(run_dir: Path, n_seeds: int) -> list[float]:
         / w_hist
         for s in range(n_seeds)
     ]
+
+
+def example_configs(name: str, config_dir: Path = CONFIG_DIR, steps: int | None = None):
+    """``(DataConfig, ModelConfig, TrainConfig)`` of the example ``config_dir/<name>.yaml``
+    (its data path resolved against the file's folder; ``steps`` overrides ``train.steps``)."""
+    cfg_file = config_dir / f"{name}.yaml"
+    cfg = load_yaml(cfg_file)
+    data = dict(cfg["data"])
+    data["path"] = str((cfg_file.parent / data["path"]).resolve())
+    train_sec = dict(cfg.get("train") or {})
+    if steps is not None:
+        train_sec["steps"] = steps
+    return (
+        from_dict(DataConfig, data, "data"),
+        from_dict(tr.ModelConfig, cfg.get("model") or {}, "model"),
+        from_dict(tr.TrainConfig, train_sec, "train"),
+    )
 
 
 def run_one(
@@ -111,16 +126,7 @@ def run_one(
     reuse: bool = False,
     gen_seeds: int = 0,
 ) -> dict:
-    cfg_file = config_dir / f"{name}.yaml"
-    cfg = load_yaml(cfg_file)
-    data = dict(cfg["data"])
-    data["path"] = str((cfg_file.parent / data["path"]).resolve())
-    data_cfg = from_dict(DataConfig, data, "data")
-    model_cfg = from_dict(tr.ModelConfig, cfg.get("model") or {}, "model")
-    train_sec = dict(cfg.get("train") or {})
-    if steps is not None:
-        train_sec["steps"] = steps
-    train_cfg = from_dict(tr.TrainConfig, train_sec, "train")
+    data_cfg, model_cfg, train_cfg = example_configs(name, config_dir, steps)
     run_dir = out / name
     meta = _reusable(run_dir, data_cfg, model_cfg, train_cfg, seed) if reuse else None
     if meta is None:
@@ -133,8 +139,10 @@ def run_one(
     ss = gen.generate(run_dir, N_SCENARIOS, seed=seed)
     t_gen = time.perf_counter() - t0
     train_days, test_days = load_split(run_dir)
-    res = ev.evaluate(ss, test_days.to_scenarios(), train_days.to_scenarios(), seed=seed)
+    heldout = test_days.to_scenarios()
+    res = ev.evaluate(ss, heldout, train_days.to_scenarios(), seed=seed)
     checks = bar(res)
+    w_hist = float(res.table.loc["history", "wasserstein"])
     return {
         "data": name,
         "seed": seed,
@@ -149,7 +157,7 @@ def run_one(
         "ratios": res.ratios,
         "heldout_nn_distance": res.heldout_nn_distance,
         "checks": checks,
-        "w1_ratio_generation_seeds": w1_over_generation_seeds(run_dir, gen_seeds),
+        "w1_ratio_generation_seeds": w1_over_generation_seeds(run_dir, heldout, w_hist, gen_seeds),
     }
 
 

@@ -346,15 +346,7 @@ class _Costs:
         distance comes from :meth:`exact`)."""
         if self.metric != "euclidean":
             return self.exact(np.array([c]))[:, 0]
-        if self.sq64 is None:
-            self.sq64 = np.einsum("ij,ij->i", self.X, self.X)
-        d = self.X @ self.X[c]
-        d *= -2.0
-        d += self.sq64
-        d += self.sq64[c]
-        np.maximum(d, 0.0, out=d)
-        d[c] = 0.0
-        return np.sqrt(d, out=d) if self.power == 1 else d
+        return self._gram_costs((self.X @ self.X[c])[None, :], np.array([c]))[0]
 
     def columns(self, cols: np.ndarray) -> np.ndarray:
         """float64 costs of every scenario to each scenario of ``cols``, shape
@@ -362,15 +354,27 @@ class _Costs:
         cols = np.asarray(cols, dtype=np.int64)
         if self.metric != "euclidean":
             return np.ascontiguousarray(self.exact(cols).T)
+        return self._gram_costs(self.X[cols] @ self.X.T, cols)
+
+    def _gram_costs(self, d: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Euclidean costs ``(len(cols), N)`` from the products ``d = X[cols] @ X.T`` (float64,
+        overwritten): ``|x_i|^2 + |x_c|^2 - 2 x_i . x_c``, clipped at 0, 0 on the diagonal."""
         if self.sq64 is None:
             self.sq64 = np.einsum("ij,ij->i", self.X, self.X)
-        d = self.X[cols] @ self.X.T
         d *= -2.0
         d += self.sq64[None, :]
         d += self.sq64[cols][:, None]
         np.maximum(d, 0.0, out=d)
         d[np.arange(len(cols)), cols] = 0.0
         return np.sqrt(d, out=d) if self.power == 1 else d
+
+    def _from_diff(self, diff: np.ndarray) -> np.ndarray:
+        """float64 costs of the rows of ``diff`` (differences of two scenarios)."""
+        if self.metric == "euclidean":
+            d = np.einsum("ij,ij->i", diff, diff)
+            return np.sqrt(d) if self.power == 1 else d
+        d = np.abs(diff).sum(axis=1)
+        return d if self.power == 1 else d * d
 
     def assign(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest of the scenarios ``cols`` to every scenario (position in ``cols``) and the
@@ -386,13 +390,9 @@ class _Costs:
         cost = np.empty(self.n)
         step = max(1, (32 * 2**20) // (8 * self.dim))
         for a in range(0, self.n, step):
-            diff = self.X[a : a + step] - self.X[cols[assign[a : a + step]]]
-            if self.metric == "euclidean":
-                d = np.einsum("ij,ij->i", diff, diff)
-                cost[a : a + step] = np.sqrt(d) if self.power == 1 else d
-            else:
-                d = np.abs(diff).sum(axis=1)
-                cost[a : a + step] = d if self.power == 1 else d * d
+            cost[a : a + step] = self._from_diff(
+                self.X[a : a + step] - self.X[cols[assign[a : a + step]]]
+            )
         return assign, cost
 
     def exact(self, cols: np.ndarray, rows: Any = None) -> np.ndarray:
@@ -403,13 +403,7 @@ class _Costs:
         for a in range(0, X.shape[0], step):
             A = X[a : a + step]
             for j, c in enumerate(cols):
-                diff = A - self.X[c]
-                if self.metric == "euclidean":
-                    d = np.einsum("ij,ij->i", diff, diff)
-                    out[a : a + step, j] = np.sqrt(d) if self.power == 1 else d
-                else:
-                    d = np.abs(diff).sum(axis=1)
-                    out[a : a + step, j] = d if self.power == 1 else d * d
+                out[a : a + step, j] = self._from_diff(A - self.X[c])
         return out
 
 

@@ -621,19 +621,14 @@ def _check_resume(ckpt: dict[str, Any], profiles: Any, model_cfg, train_cfg, see
         )
     if int(ckpt["seed"]) != int(seed):
         raise ScengenError(f"{where}: the run used seed {ckpt['seed']}, not {seed}")
-    # a setting the checkpoint does not record is newer than the run: it ran with the default
-    old_m = {**to_dict(ModelConfig()), **ckpt["config"]["model"]}
-    for k, v in to_dict(model_cfg).items():
-        if old_m.get(k) != v:
-            raise ScengenError(
-                f"{where}: model.{k} = {v!r} differs from the run's {old_m.get(k)!r}"
-            )
-    old_t = {**to_dict(TrainConfig()), **ckpt["config"]["train"]}
-    for k, v in to_dict(train_cfg).items():
-        if k not in RESUMABLE_CHANGES and old_t.get(k) != v:
-            raise ScengenError(
-                f"{where}: train.{k} = {v!r} differs from the run's {old_t.get(k)!r}"
-            )
+    for section, cfg, free in (("model", model_cfg, ()), ("train", train_cfg, RESUMABLE_CHANGES)):
+        # a setting the checkpoint does not record is newer than the run: it ran with the default
+        old = {**to_dict(type(cfg)()), **ckpt["config"][section]}
+        for k, v in to_dict(cfg).items():
+            if k not in free and old.get(k) != v:
+                raise ScengenError(
+                    f"{where}: {section}.{k} = {v!r} differs from the run's {old.get(k)!r}"
+                )
     if int(ckpt["step"]) > train_cfg.steps:
         raise ScengenError(
             f"{where}: the checkpoint is at step {ckpt['step']}, beyond train.steps = "
