@@ -491,8 +491,6 @@ class _State:
         C: np.ndarray,
         Dc: np.ndarray,
         rows: np.ndarray | None = None,
-        *,
-        estimate: bool = False,
     ) -> np.ndarray:
         r"""Change of the objective, shape ``(len(C), K)``, when medoid j is swapped for C[b].
 
@@ -503,12 +501,10 @@ class _State:
         .. math:: \Delta(c, j) = \sum_{i \notin C_j} p_i u_i + \sum_{i \in C_j} p_i v_i
 
         :math:`= \sum_i p_i u_i + \sum_{i \in C_j} p_i (v_i - u_i)` (four passes over the
-        costs and one BLAS product, no cancellation). ``Dc``
-        (float32, ``(len(C), N)``) holds the costs of the candidates to every scenario, or to
-        the scenarios ``rows`` only: with ``estimate`` the result estimates the change from
-        that sample (weights renormalised); without, the scenarios of :math:`C_j` left out
-        count with :math:`v_i = d2_i - d1_i` and the result is exact when ``rows`` holds every
-        scenario whose cost can change (:math:`c_i < d2_i`), otherwise exact for the columns j
+        costs and one BLAS product, no cancellation). ``Dc`` (float32, ``(len(C), N)``) holds
+        the costs of the candidates to every scenario, or to the scenarios ``rows`` only; then
+        the scenarios of :math:`C_j` left out count with :math:`v_i = d2_i - d1_i` and the
+        result is exact when ``rows`` holds every scenario whose cost can change (:math:`c_i < d2_i`), otherwise exact for the columns j
         whose cluster's scenarios with :math:`c_i < d2_i` are in ``rows`` and an upper bound
         for the others (the terms left out are negative). ``Dc`` is overwritten.
         """
@@ -516,10 +512,6 @@ class _State:
         if rows is None:
             d1f, gf, W, pf = self.d1f, self.gf, self.W, self.pf
             pos = C
-        elif estimate:
-            d1f, d2f, W, pf, _ = self._sample(rows)
-            gf = d2f - d1f
-            pos = self._pos_in_sample[C]
         else:
             d1f, gf, W, pf = self.d1f[rows], self.gf[rows], self.W[rows], self.pf[rows]
             k = W.shape[1]
@@ -545,16 +537,7 @@ class _State:
             w = self.p[rows] / self.p[rows].sum()
             W = np.zeros((len(rows), self.W.shape[1]), np.float32)
             W[np.arange(len(rows)), self.nearest[rows]] = w
-            L = (
-                np.bincount(
-                    self.nearest[rows],
-                    weights=w * (self.d2[rows] - self.d1[rows]),
-                    minlength=self.W.shape[1],
-                )
-                if self.W.shape[1] > 1
-                else np.zeros(1)
-            )
-            self._sample_cache = (self.d1f[rows], self.d2f[rows], W, w.astype(np.float32), L)
+            self._sample_cache = (self.d1f[rows], self.d2f[rows], W, w.astype(np.float32))
             self._sample_key = (id(rows), self.n_swaps, tuple(self.medoids))
             pos = np.full(self.costs.n, -1, np.int64)
             pos[rows] = np.arange(len(rows))
@@ -564,7 +547,7 @@ class _State:
     def _screen_weights(self, rows: np.ndarray) -> tuple:
         """Sample quantities of :func:`_screen`: ``d1`` and ``d2 - d1`` on ``rows`` (float32),
         the weights ``W`` (``(len(rows), K)``) and ``w`` and ``sum_i w_i d1_i``."""
-        d1f, d2f, W, wf, _ = self._sample(rows)
+        d1f, d2f, W, wf = self._sample(rows)
         const = float(wf.astype(np.float64) @ d1f.astype(np.float64))
         return d1f, d2f - d1f, W, wf, const
 
