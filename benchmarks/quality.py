@@ -16,6 +16,7 @@ Usage (from the repository root)::
     python benchmarks/quality.py --data wind --seed 1 --out /tmp/quality
     python benchmarks/quality.py --out reports --reuse   # the models `scengen run` trained
     python benchmarks/quality.py --out reports --reuse --gen-seeds 5   # + generation-seed spread
+    python benchmarks/quality.py --seeds 0,1,2 --out /tmp/quality   # the bar over three seeds
 
 Prints the evaluation table per data set with the ratios, the training time, and PASS/FAIL per
 criterion; writes ``quality.json`` in ``--out``. Exit status 1 when any criterion fails.
@@ -165,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="wind,pv", help="wind, pv or wind,pv")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--seeds",
+        default=None,
+        help="several seeds, e.g. 0,1,2 (each a split and a training seed; runs in OUT/seedS); "
+        "ends with a table of the criteria per seed",
+    )
     ap.add_argument("--steps", type=int, default=None, help="override train.steps (testing)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "quality")
     ap.add_argument(
@@ -185,9 +192,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
-    ok, summary = True, []
-    for name in [s.strip() for s in args.data.split(",") if s.strip()]:
-        r = run_one(name, args.out, args.seed, args.steps, args.configs, args.reuse, args.gen_seeds)
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
+    names = [s.strip() for s in args.data.split(",") if s.strip()]
+    ok, summary, rows = True, [], []
+    for seed, name in ((seed, name) for seed in seeds for name in names):
+        out = args.out / f"seed{seed}" if len(seeds) > 1 else args.out
+        r = run_one(name, out, seed, args.steps, args.configs, args.reuse, args.gen_seeds)
+        rows.append(
+            {"data": name, "seed": seed, **{k: v for k, (v, _, _) in r["checks"].items()}}
+            | {"pass": all(p for _, _, p in r["checks"].values())}
+        )
         print(
             f"\n=== {name}: {r['n_train']} training / {r['n_test']} held-out days, seed "
             f"{r['seed']}, {r['steps']} steps on {r['device']} in {r['train_s']:.0f} s "
@@ -217,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
                 },
             }
         )
+    if len(seeds) > 1:
+        print("\n=== the bar per seed (ratios; limits as above)")
+        table = pd.DataFrame(rows).set_index(["data", "seed"]).sort_index()
+        print(table.to_string(float_format=lambda v: f"{v:.3f}"))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
     print(f"\nquality bar: {'PASS' if ok else 'FAIL'}  (details in {args.out / 'quality.json'})")

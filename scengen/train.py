@@ -153,6 +153,15 @@ class TrainConfig:
         Largest lag ``L`` [steps] of the ramp term: it averages the distance above over the
         changes across ``k = 1 .. L`` steps (see :func:`ramp_distance`), which also constrains
         the autocorrelation up to lag ``L``.
+    acf_weight : float, default 0.0
+        Weight :math:`\\nu` of an autocorrelation term added to the generator loss: the mean
+        absolute difference, over sites and lags ``k = 1 .. acf_lags``, between the pooled
+        within-day autocorrelation of the generated batch and that of all training days (the
+        definition of :func:`scengen.evaluate.autocorrelation_error`, see :func:`batch_acf`).
+        The critic sees whole days but pins multi-hour persistence only loosely; this term
+        pins it directly. 0 = off.
+    acf_lags : int, default 6
+        Largest lag [steps] of the autocorrelation term (capped at ``n_steps - 1``).
     calibrate : bool, default True
         After training, fit a marginal calibration (quantile mapping, see
         :func:`fit_calibration`) that :func:`scengen.generate.generate` applies to the samples.
@@ -183,6 +192,8 @@ class TrainConfig:
     lr_decay_from: float | None = 0.5
     ramp_weight: float = 10.0
     ramp_lags: int = 1
+    acf_weight: float = 0.0
+    acf_lags: int = 6
     calibrate: bool = True
     condition: str = "none"
     checkpoint_every: int = 500
@@ -204,10 +215,12 @@ class TrainConfig:
             raise ScengenError(f"train.lambda_gp = {self.lambda_gp} must be >= 0")
         if not self.ramp_weight >= 0:
             raise ScengenError(f"train.ramp_weight = {self.ramp_weight} must be >= 0")
-        if isinstance(self.ramp_lags, bool) or not isinstance(self.ramp_lags, int):
-            raise ScengenError(f"train.ramp_lags = {self.ramp_lags!r} must be a whole number >= 1")
-        if self.ramp_lags < 1:
-            raise ScengenError(f"train.ramp_lags = {self.ramp_lags} must be >= 1")
+        if not self.acf_weight >= 0:
+            raise ScengenError(f"train.acf_weight = {self.acf_weight} must be >= 0")
+        for name in ("ramp_lags", "acf_lags"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ScengenError(f"train.{name} = {v!r} must be a whole number >= 1")
         if not 0 <= self.ema < 1:
             raise ScengenError(f"train.ema = {self.ema} must be in [0, 1)")
         if self.lr_decay_from is not None and not 0 <= self.lr_decay_from < 1:
@@ -380,6 +393,24 @@ def ramp_distance(fake: torch.Tensor, real: torch.Tensor, max_lag: int = 1) -> t
         rr = (real[:, :, k:] - real[:, :, :-k]).transpose(0, 1).flatten(1)
         total = total + (rf.sort(dim=1).values - rr.sort(dim=1).values).abs().mean()
     return total / len(lags)
+
+
+def batch_acf(x: torch.Tensor, max_lag: int = 6) -> torch.Tensor:
+    r"""Pooled within-day autocorrelation per site of a batch ``(batch, n_sites, n_steps)``.
+
+    With each day centred on its own mean, :math:`c_{d,s,t} = x_{d,s,t} - \bar x_{d,s}`,
+
+    .. math:: \rho_s(k) = \frac{\sum_d \sum_{t=0}^{T-1-k} c_{d,s,t}\, c_{d,s,t+k}}
+                               {\sum_d \sum_{t=0}^{T-1} c_{d,s,t}^2 + \epsilon}
+
+    for ``k = 1 .. min(max_lag, n_steps - 1)``; shape ``(n_sites, n_lags)``, differentiable.
+    The same statistic as :func:`scengen.evaluate.autocorrelation_error` with equal weights
+    (``epsilon = 1e-8`` keeps a site that is flat in every day finite).
+    """
+    c = x - x.mean(dim=2, keepdim=True)
+    den = (c * c).sum(dim=(0, 2)) + 1e-8
+    lags = range(1, max(1, min(int(max_lag), x.shape[2] - 1)) + 1)
+    return torch.stack([(c[:, :, k:] * c[:, :, :-k]).sum(dim=(0, 2)) / den for k in lags], 1)
 
 
 def fit_calibration(
@@ -816,7 +847,8 @@ def _train_loop(
     lab_all = torch.as_tensor(label_idx, dtype=torch.long, device=device)
     n_days, bs = x_all.shape[0], cfg.batch_size
     conditional = n_labels > 0
-    batch_critic = not model_cfg.minibatch_std  # per-sample critic: one forward for all parts
+    use_acf = cfg.acf_weight > 0 and n_steps > 1
+    acf_target = batch_acf(x_all, cfg.acf_lags) if use_acf else None
 
     def sample_batch() -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
         idx = torch.randint(n_days, (bs,), generator=rng).to(device)
@@ -887,18 +919,13 @@ def _train_loop(
                 eps = torch.rand(bs, 1, 1, generator=rng).to(device)
                 with torch.no_grad():
                     fake = gen(z, lab)
-                if batch_critic:
-                    xhat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-                    both = torch.cat([real, fake, xhat])
-                    lab3 = torch.cat([lab, lab, lab]) if conditional else None
-                    scores = critic(both, lab3)
-                    d_real, d_fake = scores[:bs].mean(), scores[bs : 2 * bs].mean()
-                    (grad,) = torch.autograd.grad(scores[2 * bs :].sum(), xhat, create_graph=True)
-                    gp = ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
-                else:
-                    d_real = critic(real, lab).mean()
-                    d_fake = critic(fake, lab).mean()
-                    gp = gradient_penalty(critic, real, fake, eps, lab)
+                # real and fake days in one forward pass (the minibatch standard deviation,
+                # if any, stays within each group); the penalty's double backward only
+                # through the interpolated days
+                lab2 = torch.cat([lab, lab]) if conditional else None
+                scores = critic(torch.cat([real, fake]), lab2, groups=2)
+                d_real, d_fake = scores[:bs].mean(), scores[bs:].mean()
+                gp = gradient_penalty(critic, real, fake, eps, lab)
                 loss_c = d_fake - d_real + cfg.lambda_gp * gp
                 opt_c.zero_grad(set_to_none=True)
                 loss_c.backward()
@@ -910,6 +937,9 @@ def _train_loop(
             loss_g = -critic(fake, lab).mean()
             if cfg.ramp_weight > 0 and n_steps > 1:
                 loss_g = loss_g + cfg.ramp_weight * ramp_distance(fake, real, cfg.ramp_lags)
+            if use_acf:
+                acf_gap = (batch_acf(fake, cfg.acf_lags) - acf_target).abs().mean()
+                loss_g = loss_g + cfg.acf_weight * acf_gap
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()

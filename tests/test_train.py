@@ -97,6 +97,20 @@ def test_noise_modulation_scales_the_noise_maps():
     assert Generator(2, 24, 4, 8, noise_channels=3).noise_gain is None
 
 
+def test_grouped_critic_call_equals_separate_calls():
+    torch.manual_seed(0)
+    d = Critic(3, 24, channels=8, n_labels=4, embed_dim=2, minibatch_std=True)
+    xs = [torch.rand(6, 3, 24) for _ in range(3)]
+    labs = [torch.arange(6) % 4 for _ in range(3)]
+    together = d(torch.cat(xs), torch.cat(labs), groups=3)
+    apart = torch.cat([d(x, lab) for x, lab in zip(xs, labs, strict=True)])
+    torch.testing.assert_close(together, apart, rtol=1e-5, atol=1e-6)
+    # without the grouping the batch's spread mixes the three sets
+    assert not torch.allclose(d(torch.cat(xs), torch.cat(labs)), apart, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="groups = 4 must divide the batch of 18"):
+        d(torch.cat(xs), torch.cat(labs), groups=4)
+
+
 def test_ramp_distance_is_the_1d_wasserstein_of_ramps():
     from scipy import stats
 
@@ -155,6 +169,39 @@ def test_ramp_weight_changes_training_and_is_validated(wind_csv, tmp_path):
     assert not torch.equal(ca["generator"]["out.weight"], cb["generator"]["out.weight"])
     with pytest.raises(ScengenError, match="ramp_weight = -1"):
         T.TrainConfig(ramp_weight=-1)
+
+
+def test_batch_acf_matches_the_evaluation_statistic():
+    from scengen import evaluate as E
+
+    gen = torch.Generator().manual_seed(2)
+    # AR(1)-like days so the autocorrelation is far from 0
+    x = torch.cumsum(torch.randn(32, 3, 24, generator=gen), dim=2)
+    got = T.batch_acf(x, max_lag=6).numpy()
+    want = E._acf(x.numpy().astype(float), np.full(32, 1 / 32), np.arange(1, 7))
+    assert got.shape == (3, 6)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    assert (got[:, 0] > 0.5).all()
+    # lags beyond the day are capped; a flat site stays finite
+    assert T.batch_acf(x[:, :, :4], max_lag=10).shape == (3, 3)
+    assert torch.isfinite(T.batch_acf(torch.ones(4, 1, 8))).all()
+    x.requires_grad_(True)
+    T.batch_acf(x).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_acf_weight_changes_training_and_is_validated(wind_csv, tmp_path):
+    base = run(wind_csv, tmp_path / "a")
+    with_acf = run(wind_csv, tmp_path / "b", acf_weight=5.0)
+    ca, cb = T.load_checkpoint(tmp_path / "a"), T.load_checkpoint(tmp_path / "b")
+    assert base["step"] == with_acf["step"] == TINY_TRAIN["steps"]
+    assert cb["config"]["train"]["acf_weight"] == 5.0
+    assert not torch.equal(ca["generator"]["out.weight"], cb["generator"]["out.weight"])
+    with pytest.raises(ScengenError, match="acf_weight = -1"):
+        T.TrainConfig(acf_weight=-1)
+    for bad in (0, 2.5, False):
+        with pytest.raises(ScengenError, match="acf_lags"):
+            T.TrainConfig(acf_lags=bad)
 
 
 def test_gradient_penalty_is_differentiable():
@@ -279,7 +326,7 @@ def test_resume_of_a_checkpoint_older_than_a_setting(wind_csv, tmp_path):
 
 def test_conditional_training_records_labels(wind_csv, tmp_path):
     m, t = tiny(steps=2, condition="month")
-    m.minibatch_std = False  # the per-sample critic path (one forward for real, fake, interpolates)
+    m.minibatch_std = False  # a critic without the minibatch standard deviation
     meta = T.train_run(DataConfig(path=str(wind_csv)), m, t, tmp_path / "c")
     ckpt = T.load_checkpoint(tmp_path / "c")
     assert ckpt["condition"] == "month" and ckpt["n_labels"] == 12
