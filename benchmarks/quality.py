@@ -18,8 +18,9 @@ Usage (from the repository root)::
     python benchmarks/quality.py --out reports --reuse --gen-seeds 5   # + generation-seed spread
     python benchmarks/quality.py --seeds 0,1,2 --out /tmp/quality   # the bar over three seeds
 
-Prints the evaluation table per data set with the ratios, the training time, and PASS/FAIL per
-criterion; writes ``quality.json`` in ``--out``. Exit status 1 when any criterion fails.
+Prints the evaluation table per data set with the ratios, the training time, PASS/FAIL per
+criterion and an ``info`` line with the memorisation test (:func:`copy_check`); writes
+``quality.json`` in ``--out``. Exit status 1 when any criterion fails.
 """
 
 from __future__ import annotations
@@ -101,6 +102,41 @@ def w1_over_generation_seeds(run_dir: Path, heldout, w_hist: float, n_seeds: int
     ]
 
 
+def copy_check(
+    scenarios, train, heldout, seed: int, n_subsets: int = 5
+) -> tuple[float, float, float]:
+    """Median nearest-day distance [p.u.] of the scenarios to the held-out days, and to random
+    subsets of the training days of the same size (mean over ``n_subsets``), and the quantile of
+    the held-out days' nearest-training-day distances that the scenarios' median matches.
+
+    A generator that copies training days is closer to the training subsets than to the
+    held-out days; one that learnt the distribution is as close to both. This is the
+    memorisation test behind the bar's nearest-day criterion, without its sensitivity to
+    where the median falls: PV days' nearest-day distances are bimodal (clear / cloudy days),
+    so the median sits in the gap and moves with the share of clear days in the split.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    t = train.values
+    to_heldout = float(np.median(ev.nearest_distances(scenarios.values, heldout.values)))
+    to_train = float(
+        np.mean(
+            [
+                np.median(
+                    ev.nearest_distances(
+                        scenarios.values, t[rng.choice(len(t), len(heldout.values), False)]
+                    )
+                )
+                for _ in range(n_subsets)
+            ]
+        )
+    )
+    held_nn = ev.nearest_distances(heldout.values, t)
+    gen_median = float(np.median(ev.nearest_distances(scenarios.values, t)))
+    return to_heldout, to_train, float(np.mean(held_nn < gen_median))
+
+
 def example_configs(name: str, config_dir: Path = CONFIG_DIR, steps: int | None = None):
     """``(DataConfig, ModelConfig, TrainConfig)`` of the example ``config_dir/<name>.yaml``
     (its data path resolved against the file's folder; ``steps`` overrides ``train.steps``)."""
@@ -141,7 +177,8 @@ def run_one(
     t_gen = time.perf_counter() - t0
     train_days, test_days = load_split(run_dir)
     heldout = test_days.to_scenarios()
-    res = ev.evaluate(ss, heldout, train_days.to_scenarios(), seed=seed)
+    trs = train_days.to_scenarios()
+    res = ev.evaluate(ss, heldout, trs, seed=seed)
     checks = bar(res)
     w_hist = float(res.table.loc["history", "wasserstein"])
     return {
@@ -158,6 +195,7 @@ def run_one(
         "ratios": res.ratios,
         "heldout_nn_distance": res.heldout_nn_distance,
         "checks": checks,
+        "copy_check": copy_check(ss, trs, heldout, seed),
         "w1_ratio_generation_seeds": w1_over_generation_seeds(run_dir, heldout, w_hist, gen_seeds),
     }
 
@@ -217,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
             op = ">=" if k.startswith("nn") else "<="
             print(f"  {'PASS' if passed else 'FAIL'}  {k:38s} {v:.3f} {op} {lim}")
             ok &= passed
+        to_h, to_t, q = r["copy_check"]
+        print(
+            f"  info  median nearest-day distance of the scenarios: to the held-out days {to_h:.4f}, "
+            f"to as many random training days {to_t:.4f} (copying: the second smaller); "
+            f"their median to the training days is the held-out days' {q:.0%} quantile"
+        )
         if r["w1_ratio_generation_seeds"]:
             spread = ", ".join(f"{v:.4f}" for v in r["w1_ratio_generation_seeds"])
             print(f"  W1 / history W1 for generation seeds 0-{args.gen_seeds - 1}: {spread}")
