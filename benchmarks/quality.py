@@ -31,6 +31,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,8 +116,6 @@ def copy_check(
     where the median falls: PV days' nearest-day distances are bimodal (clear / cloudy days),
     so the median sits in the gap and moves with the share of clear days in the split.
     """
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     t = train.values
     to_heldout = float(np.median(ev.nearest_distances(scenarios.values, heldout.values)))

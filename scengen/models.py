@@ -198,8 +198,8 @@ class Critic(nn.Module):
     ) -> torch.Tensor:
         """Scores ``(batch,)`` of profiles ``(batch, n_sites, n_steps)``.
 
-        ``groups > 1`` scores ``groups`` equal consecutive batches in one call (e.g. real, fake
-        and interpolated days): the minibatch standard deviation is then taken within each
+        ``groups > 1`` scores ``groups`` equal consecutive batches in one call (e.g. the real
+        and the generated days): the minibatch standard deviation is then taken within each
         group, so the scores equal those of separate calls, at a fraction of the overhead.
         """
         parts = [x]

@@ -160,15 +160,21 @@ def test_ramp_distance_over_several_lags():
             T.TrainConfig(ramp_lags=bad)
 
 
-def test_ramp_weight_changes_training_and_is_validated(wind_csv, tmp_path):
-    base = run(wind_csv, tmp_path / "a", ramp_weight=0.0)
-    with_ramps = run(wind_csv, tmp_path / "b", ramp_weight=5.0)
+@pytest.mark.parametrize(
+    ("weight", "lags"), [("ramp_weight", "ramp_lags"), ("acf_weight", "acf_lags")]
+)
+def test_loss_term_weight_changes_training_and_is_validated(wind_csv, tmp_path, weight, lags):
+    base = run(wind_csv, tmp_path / "a", **{weight: 0.0})
+    with_term = run(wind_csv, tmp_path / "b", **{weight: 5.0})
     ca, cb = T.load_checkpoint(tmp_path / "a"), T.load_checkpoint(tmp_path / "b")
-    assert base["step"] == with_ramps["step"] == TINY_TRAIN["steps"]
-    assert cb["config"]["train"]["ramp_weight"] == 5.0
+    assert base["step"] == with_term["step"] == TINY_TRAIN["steps"]
+    assert cb["config"]["train"][weight] == 5.0
     assert not torch.equal(ca["generator"]["out.weight"], cb["generator"]["out.weight"])
-    with pytest.raises(ScengenError, match="ramp_weight = -1"):
-        T.TrainConfig(ramp_weight=-1)
+    with pytest.raises(ScengenError, match=f"{weight} = -1"):
+        T.TrainConfig(**{weight: -1})
+    for bad in (0, 2.5, False):
+        with pytest.raises(ScengenError, match=lags):
+            T.TrainConfig(**{lags: bad})
 
 
 def test_batch_acf_matches_the_evaluation_statistic():
@@ -188,20 +194,6 @@ def test_batch_acf_matches_the_evaluation_statistic():
     x.requires_grad_(True)
     T.batch_acf(x).sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
-
-
-def test_acf_weight_changes_training_and_is_validated(wind_csv, tmp_path):
-    base = run(wind_csv, tmp_path / "a")
-    with_acf = run(wind_csv, tmp_path / "b", acf_weight=5.0)
-    ca, cb = T.load_checkpoint(tmp_path / "a"), T.load_checkpoint(tmp_path / "b")
-    assert base["step"] == with_acf["step"] == TINY_TRAIN["steps"]
-    assert cb["config"]["train"]["acf_weight"] == 5.0
-    assert not torch.equal(ca["generator"]["out.weight"], cb["generator"]["out.weight"])
-    with pytest.raises(ScengenError, match="acf_weight = -1"):
-        T.TrainConfig(acf_weight=-1)
-    for bad in (0, 2.5, False):
-        with pytest.raises(ScengenError, match="acf_lags"):
-            T.TrainConfig(acf_lags=bad)
 
 
 def test_gradient_penalty_is_differentiable():
