@@ -151,7 +151,9 @@ def generate(
     gen = generator_from_checkpoint(ckpt, dev)
     n_labels = int(ckpt["n_labels"])
     rng = torch.Generator().manual_seed(int(seed))
-    out = np.empty((n, gen.n_sites, gen.n_steps), dtype=np.float32)
+    # steps outside the modelled span are 0 on every training day (train.fixed_zeros)
+    start, stop = ckpt.get("modelled_steps", (0, int(ckpt["n_steps"])))
+    out = np.zeros((n, gen.n_sites, int(ckpt["n_steps"])), dtype=np.float32)
     all_labels = None
     if n_labels:
         if label is None:  # labels in proportion to the training days
@@ -167,7 +169,7 @@ def generate(
             x = gen(z.to(dev), lab).float().cpu().numpy()
             if cal:
                 x = calibrate(x, cal, None if lab is None else lab.cpu().numpy())
-            out[a : a + m] = x
+            out[a : a + m, :, start:stop] = x
     meta: dict[str, Any] = {
         "kind": "generated",
         "source_run": str(Path(run_dir)),

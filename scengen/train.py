@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from scengen import _io
+from scengen import data as _data
 from scengen.config import dump_yaml, from_dict, to_dict
 from scengen.errors import ScengenError
 from scengen.models import Critic, Generator
@@ -162,6 +163,12 @@ class TrainConfig:
         pins it directly. 0 = off.
     acf_lags : int, default 6
         Largest lag [steps] of the autocorrelation term (capped at ``n_steps - 1``).
+    fixed_zeros : bool, default True
+        Steps that are 0 on every training day and every site (the nights of PV data) at the
+        start and the end of the day are fixed at 0 and not modelled: the networks see only the
+        steps from the first to the last that is ever non-zero (PV, 24 hourly steps: 16), which
+        trains about 1.5x faster per step. With ``calibrate`` on, such steps come out as exact
+        zeros anyway (their calibration target is all zeros). No effect on data without them.
     calibrate : bool, default True
         After training, fit a marginal calibration (quantile mapping, see
         :func:`fit_calibration`) that :func:`scengen.generate.generate` applies to the samples.
@@ -194,6 +201,7 @@ class TrainConfig:
     ramp_lags: int = 1
     acf_weight: float = 0.0
     acf_lags: int = 6
+    fixed_zeros: bool = True
     calibrate: bool = True
     condition: str = "none"
     checkpoint_every: int = 500
@@ -249,6 +257,9 @@ RESUMABLE_CHANGES = (
     "max_minutes",
     "calibrate",
 )
+#: settings added with a default that changes what earlier runs did: the value a checkpoint
+#: that does not record them ran with (otherwise such a run ran with today's default)
+UNRECORDED = {"model": {}, "train": {"fixed_zeros": False}}
 #: quantile levels and generated samples (per label) of the marginal calibration
 CALIBRATION_LEVELS = 201
 CALIBRATION_SAMPLES = 10_000
@@ -288,14 +299,7 @@ def day_labels(profiles: Any, condition: str) -> np.ndarray:
     """Label of each day: month 1-12, season 0-3 (0 = Dec-Feb), or zeros for ``none``."""
     if condition == "none":
         return np.zeros(profiles.n_days, dtype=np.int64)
-    try:
-        from scengen.data import labels as _labels
-    except ImportError:
-        _labels = None
-    if _labels is not None:
-        return np.asarray(_labels(profiles, condition), dtype=np.int64)
-    months = np.asarray(profiles.months(), dtype=np.int64)
-    return months if condition == "month" else (months % 12) // 3
+    return _data.labels(profiles, condition)
 
 
 def label_index(condition: str, label: int) -> int:
@@ -411,6 +415,19 @@ def batch_acf(x: torch.Tensor, max_lag: int = 6) -> torch.Tensor:
     den = (c * c).sum(dim=(0, 2)) + 1e-8
     lags = range(1, max(1, min(int(max_lag), x.shape[2] - 1)) + 1)
     return torch.stack([(c[:, :, k:] * c[:, :, :-k]).sum(dim=(0, 2)) / den for k in lags], 1)
+
+
+def modelled_steps(values: np.ndarray) -> tuple[int, int]:
+    """Span ``(start, stop)`` of the steps a model sees under ``train.fixed_zeros``.
+
+    ``start`` is the first step and ``stop - 1`` the last at which any of the days
+    ``(n_days, n_sites, n_steps)`` is non-zero on any site; ``(0, n_steps)`` when no step is
+    non-zero (nothing to crop by).
+    """
+    active = np.flatnonzero(np.asarray(values).max(axis=(0, 1)) > 0)
+    if active.size == 0:
+        return 0, int(values.shape[2])
+    return int(active[0]), int(active[-1]) + 1
 
 
 def fit_calibration(
@@ -549,7 +566,8 @@ def generator_from_checkpoint(
 ) -> Generator:
     """The generator of a checkpoint (its EMA weights when present and ``ema``), in eval mode."""
     model_cfg = from_dict(ModelConfig, ckpt["config"]["model"], "checkpoint model")
-    g, _ = build_models(model_cfg, len(ckpt["sites"]), int(ckpt["n_steps"]), int(ckpt["n_labels"]))
+    start, stop = ckpt.get("modelled_steps", (0, int(ckpt["n_steps"])))
+    g, _ = build_models(model_cfg, len(ckpt["sites"]), int(stop - start), int(ckpt["n_labels"]))
     state = ckpt.get("generator_ema") if ema and ckpt.get("generator_ema") else ckpt["generator"]
     try:
         g.load_state_dict(state)
@@ -654,7 +672,7 @@ def _check_resume(ckpt: dict[str, Any], profiles: Any, model_cfg, train_cfg, see
         raise ScengenError(f"{where}: the run used seed {ckpt['seed']}, not {seed}")
     for section, cfg, free in (("model", model_cfg, ()), ("train", train_cfg, RESUMABLE_CHANGES)):
         # a setting the checkpoint does not record is newer than the run: it ran with the default
-        old = {**to_dict(type(cfg)()), **ckpt["config"][section]}
+        old = {**to_dict(type(cfg)()), **UNRECORDED[section], **ckpt["config"][section]}
         for k, v in to_dict(cfg).items():
             if k not in free and old.get(k) != v:
                 raise ScengenError(
@@ -708,8 +726,6 @@ def train_run(
         The content of ``metadata.json`` (seed, device, versions, data summary, condition,
         timings, final step).
     """
-    from scengen import data as _data
-
     run_dir = Path(run_dir)
     ckpt_file = run_dir / CHECKPOINT
     old: dict[str, Any] | None = None
@@ -792,10 +808,11 @@ def _train_loop(
     old: dict[str, Any] | None,
     progress: Progress | None,
 ) -> dict[str, Any]:
-    from scengen import data as _data
-
     t_start = time.perf_counter()
-    n_sites, n_steps = train_days.n_sites, train_days.n_steps
+    n_sites = train_days.n_sites
+    first, stop = modelled_steps(train_days.values) if cfg.fixed_zeros else (0, train_days.n_steps)
+    values = train_days.values[:, :, first:stop]  # the steps the networks see
+    n_steps = stop - first
     summary = _data_summary(profiles, train_days, test_days)
 
     torch.manual_seed(seed)
@@ -836,6 +853,7 @@ def _train_loop(
         "data": summary,
         "condition": cfg.condition,
         "label_counts": label_counts,
+        "modelled_steps": [int(first), int(stop)],
         "steps": cfg.steps,
         "step": step,
         "status": "training",
@@ -843,7 +861,7 @@ def _train_loop(
     }
     _io.write_json(run_dir / METADATA_JSON, meta)
 
-    x_all = torch.as_tensor(train_days.values, dtype=torch.float32, device=device)
+    x_all = torch.as_tensor(values, dtype=torch.float32, device=device)
     lab_all = torch.as_tensor(label_idx, dtype=torch.long, device=device)
     n_days, bs = x_all.shape[0], cfg.batch_size
     conditional = n_labels > 0
@@ -860,7 +878,7 @@ def _train_loop(
         if final and cfg.calibrate:
             calibration = fit_calibration(
                 ema_gen if ema_gen is not None else gen,
-                train_days.values,
+                values,
                 label_idx,
                 n_labels,
                 seed,
@@ -884,7 +902,8 @@ def _train_loop(
                 "units": str(profiles.units),
                 "step_minutes": int(profiles.step_minutes),
                 "start_minute": int(profiles.start_minute),
-                "n_steps": int(n_steps),
+                "n_steps": int(train_days.n_steps),
+                "modelled_steps": [int(first), int(stop)],
                 "fingerprint": profiles.fingerprint,
                 "seed": int(seed),
                 "condition": cfg.condition,

@@ -326,6 +326,52 @@ def test_conditional_training_records_labels(wind_csv, tmp_path):
     assert ckpt["label_counts"][0] > 0 and ckpt["label_counts"][6] == 0  # Jan-Feb data
 
 
+def test_modelled_steps_span_the_steps_ever_non_zero():
+    v = np.zeros((3, 2, 10))
+    assert T.modelled_steps(v) == (0, 10)  # nothing non-zero: nothing to crop by
+    v[0, 1, 3] = 0.2
+    v[2, 0, 7] = 0.5
+    assert T.modelled_steps(v) == (3, 8)  # the zeros between (steps 4-6) stay modelled
+    v[1, 0, 0] = v[1, 1, 9] = 0.1
+    assert T.modelled_steps(v) == (0, 10)
+
+
+def test_fixed_zero_steps_are_not_modelled_and_generated_as_zeros(pv_csv, tmp_path):
+    from scengen.generate import generate
+
+    meta = run(pv_csv, tmp_path / "fz", steps=2)
+    ckpt = T.load_checkpoint(tmp_path / "fz")
+    assert meta["modelled_steps"] == ckpt["modelled_steps"]
+    first, stop = ckpt["modelled_steps"]
+    # synthetic sun: sin > 0 from 07:00 to 18:00 (18:00 rounds to 1e-16 above 0)
+    assert ckpt["n_steps"] == 24 and (first, stop) == (7, 19)
+    assert T.generator_from_checkpoint(ckpt).n_steps == 12
+    assert ckpt["calibration"]["target"].shape[-1] == 12
+    x = generate(tmp_path / "fz", 50, seed=1).values
+    assert x.shape == (50, 3, 24)
+    assert (x[:, :, :first] == 0).all() and (x[:, :, stop:] == 0).all()
+    assert (x[:, :, first:stop] > 0).any()
+    # off: all 24 steps modelled
+    run(pv_csv, tmp_path / "all", steps=2, fixed_zeros=False)
+    ckpt = T.load_checkpoint(tmp_path / "all")
+    assert ckpt["modelled_steps"] == [0, 24]
+    assert T.generator_from_checkpoint(ckpt).n_steps == 24
+
+
+def test_resume_of_a_run_from_before_fixed_zeros(pv_csv, tmp_path):
+    # such a run modelled all steps: resuming it with the new default is a clear error
+    run(pv_csv, tmp_path / "r", steps=3, fixed_zeros=False)
+    f = tmp_path / "r" / T.CHECKPOINT
+    ckpt = torch.load(f, weights_only=True)
+    del ckpt["config"]["train"]["fixed_zeros"], ckpt["modelled_steps"]
+    torch.save(ckpt, f)
+    assert T.generator_from_checkpoint(T.load_checkpoint(f)).n_steps == 24
+    with pytest.raises(ScengenError, match="train.fixed_zeros = True differs from the run's False"):
+        run(pv_csv, tmp_path / "r", steps=6, resume=True)
+    run(pv_csv, tmp_path / "r", steps=6, resume=True, fixed_zeros=False)
+    assert T.load_checkpoint(tmp_path / "r")["step"] == 6
+
+
 def test_config_validation():
     with pytest.raises(ScengenError, match="condition"):
         T.TrainConfig(condition="weekly")
