@@ -351,6 +351,11 @@ def test_fixed_zero_steps_are_not_modelled_and_generated_as_zeros(pv_csv, tmp_pa
     assert x.shape == (50, 3, 24)
     assert (x[:, :, :first] == 0).all() and (x[:, :, stop:] == 0).all()
     assert (x[:, :, first:stop] > 0).any()
+    # a checkpoint whose span does not fit its steps is a clear error
+    ckpt["modelled_steps"] = [7, 30]
+    torch.save(ckpt, tmp_path / "bad.pt")
+    with pytest.raises(ScengenError, match=r"corrupt: modelled_steps = \[7, 30\]"):
+        T.load_checkpoint(tmp_path / "bad.pt")
     # off: all 24 steps modelled
     run(pv_csv, tmp_path / "all", steps=2, fixed_zeros=False)
     ckpt = T.load_checkpoint(tmp_path / "all")
