@@ -21,6 +21,7 @@ from scengen.scenarios import ScenarioSet
 from scengen.train import (
     LABEL_VALUES,
     check_label,
+    checkpoint_span,
     generator_from_checkpoint,
     label_index,
     load_checkpoint,
@@ -152,7 +153,7 @@ def generate(
     n_labels = int(ckpt["n_labels"])
     rng = torch.Generator().manual_seed(int(seed))
     # steps outside the modelled span are 0 on every training day (train.fixed_zeros)
-    start, stop = ckpt.get("modelled_steps", (0, int(ckpt["n_steps"])))
+    start, stop = checkpoint_span(ckpt)
     out = np.zeros((n, gen.n_sites, int(ckpt["n_steps"])), dtype=np.float32)
     all_labels = None
     if n_labels:

@@ -430,6 +430,12 @@ def modelled_steps(values: np.ndarray) -> tuple[int, int]:
     return int(active[0]), int(active[-1]) + 1
 
 
+def checkpoint_span(ckpt: dict[str, Any]) -> list[int]:
+    """``[start, stop]``: the steps a checkpoint's generator models (``modelled_steps``); all
+    steps for a checkpoint written before it was recorded. :func:`load_checkpoint` checks it."""
+    return ckpt.get("modelled_steps", [0, ckpt["n_steps"]])
+
+
 def fit_calibration(
     gen: Generator,
     train_values: np.ndarray,
@@ -558,7 +564,7 @@ def load_checkpoint(run_dir_or_file: str | os.PathLike, device: str = "cpu") -> 
     missing = [k for k in ("generator", "config", "sites", "n_steps", "step") if k not in ckpt]
     if missing:
         raise ScengenError(f"checkpoint {str(path)!r} is incomplete: no {missing[0]!r}")
-    span = ckpt.get("modelled_steps", [0, ckpt["n_steps"]])
+    span = checkpoint_span(ckpt)
     if not (
         len(span) == 2
         and all(isinstance(v, int) for v in span)
@@ -576,8 +582,8 @@ def generator_from_checkpoint(
 ) -> Generator:
     """The generator of a checkpoint (its EMA weights when present and ``ema``), in eval mode."""
     model_cfg = from_dict(ModelConfig, ckpt["config"]["model"], "checkpoint model")
-    start, stop = ckpt.get("modelled_steps", (0, int(ckpt["n_steps"])))
-    g, _ = build_models(model_cfg, len(ckpt["sites"]), int(stop - start), int(ckpt["n_labels"]))
+    start, stop = checkpoint_span(ckpt)
+    g, _ = build_models(model_cfg, len(ckpt["sites"]), stop - start, int(ckpt["n_labels"]))
     state = ckpt.get("generator_ema") if ema and ckpt.get("generator_ema") else ckpt["generator"]
     try:
         g.load_state_dict(state)
