@@ -19,7 +19,8 @@ Usage (from the repository root)::
     python benchmarks/quality.py --seeds 0,1,2 --out /tmp/quality   # the bar over three seeds
 
 Prints the evaluation table per data set with the ratios, the training time, PASS/FAIL per
-criterion and an ``info`` line with the memorisation test (:func:`copy_check`); writes
+criterion, an ``info`` line with the memorisation test (:func:`copy_check`) and one with
+where the split's yardsticks fall among random splits (:func:`split_check`); writes
 ``quality.json`` in ``--out``. Exit status 1 when any criterion fails.
 """
 
@@ -136,6 +137,34 @@ def copy_check(
     return to_heldout, to_train, float(np.mean(held_nn < gen_median))
 
 
+def split_check(train, heldout, seed: int, n_splits: int = 500) -> dict[str, tuple[float, float]]:
+    """Where this split's yardsticks fall among ``n_splits`` random re-splits of the same days.
+
+    The bar divides by two numbers that depend on which days were held out: the held-out days'
+    median nearest-training-day distance (nearest-day criterion) and the ramp W1 between the
+    training and the held-out days (ramp criterion). For each, ``(value, quantile)``: this
+    split's value [p.u., p.u./step] and the share of random splits (same sizes) below it. A
+    quantile near 1 for the nearest day, or near 0 for the ramps, makes the criterion strict
+    on this split for any generator (e.g. one that draws new days from the true distribution).
+    """
+    t, h = train.values, heldout.values
+    days = np.concatenate([t, h])
+    n_h = len(h)
+    rng = np.random.default_rng(seed)
+    nn, ramp = [], []
+    for _ in range(n_splits):
+        p = rng.permutation(len(days))
+        test, rest = days[p[:n_h]], days[p[n_h:]]
+        nn.append(np.median(ev.nearest_distances(test, rest)))
+        ramp.append(ev.ramp_wasserstein(rest, None, test, None))
+    nn_now = float(np.median(ev.nearest_distances(h, t)))
+    ramp_now = ev.ramp_wasserstein(t, None, h, None)
+    return {
+        "heldout_nn_distance": (nn_now, float(np.mean(np.array(nn) < nn_now))),
+        "history_ramp_w1": (ramp_now, float(np.mean(np.array(ramp) < ramp_now))),
+    }
+
+
 def example_configs(name: str, config_dir: Path = CONFIG_DIR, steps: int | None = None):
     """``(DataConfig, ModelConfig, TrainConfig)`` of the example ``config_dir/<name>.yaml``
     (its data path resolved against the file's folder; ``steps`` overrides ``train.steps``)."""
@@ -195,6 +224,7 @@ def run_one(
         "heldout_nn_distance": res.heldout_nn_distance,
         "checks": checks,
         "copy_check": copy_check(ss, trs, heldout, seed),
+        "split_check": split_check(trs, heldout, seed),
         "w1_ratio_generation_seeds": w1_over_generation_seeds(run_dir, heldout, w_hist, gen_seeds),
     }
 
@@ -259,6 +289,13 @@ def main(argv: list[str] | None = None) -> int:
             f"  info  median nearest-day distance of the scenarios: to the held-out days {to_h:.4f}, "
             f"to as many random training days {to_t:.4f} (copying: the second smaller); "
             f"their median to the training days is the held-out days' {q:.0%} quantile"
+        )
+        sc = r["split_check"]
+        print(
+            "  info  this split among 500 random splits of the same days: held-out nn distance "
+            f"{sc['heldout_nn_distance'][0]:.4f} ({sc['heldout_nn_distance'][1]:.0%} quantile; "
+            f"high: strict nn criterion), history ramp W1 {sc['history_ramp_w1'][0]:.5f} "
+            f"({sc['history_ramp_w1'][1]:.0%} quantile; low: strict ramp criterion)"
         )
         if r["w1_ratio_generation_seeds"]:
             spread = ", ".join(f"{v:.4f}" for v in r["w1_ratio_generation_seeds"])

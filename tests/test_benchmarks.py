@@ -39,3 +39,16 @@ def test_copy_check_tells_copies_from_new_draws(quality):
     to_h, to_t, q = quality.copy_check(copies, train, heldout, seed=0)
     assert to_t < 0.8 * to_h
     assert q == 0.0  # distance 0 to the training days: below every held-out day's
+
+
+def test_split_check_ranks_the_split_among_random_splits(quality):
+    days = synthetic_days(160, 2, 24, seed=4)
+    order = np.argsort(days.std(axis=(1, 2)))  # days by ramp activity
+    # held out: the calmest days, far from the rest
+    train, heldout = _set(days[order[40:]]), _set(days[order[:40]])
+    sc = quality.split_check(train, heldout, seed=0, n_splits=50)
+    value, q = sc["history_ramp_w1"]
+    assert q == 1.0 and value > 0  # the calm held-out days: ramps unlike any random split's
+    rng = np.random.default_rng(1).permutation(160)  # a random split: a middling quantile
+    sc = quality.split_check(_set(days[rng[40:]]), _set(days[rng[:40]]), seed=0, n_splits=50)
+    assert 0.02 < sc["heldout_nn_distance"][1] < 0.98 and 0.02 < sc["history_ramp_w1"][1] < 0.98
