@@ -46,6 +46,8 @@ from scengen.data import DataConfig, load_split  # noqa: E402
 
 CONFIG_DIR = ROOT / "configs"
 N_SCENARIOS = 2000
+#: random splits that :func:`split_check` ranks a split among
+N_SPLITS = 500
 
 
 def bar(result: ev.EvaluationResult) -> dict[str, tuple[float, float, bool]]:
@@ -137,7 +139,9 @@ def copy_check(
     return to_heldout, to_train, float(np.mean(held_nn < gen_median))
 
 
-def split_check(train, heldout, seed: int, n_splits: int = 500) -> dict[str, tuple[float, float]]:
+def split_check(
+    train, heldout, seed: int, n_splits: int = N_SPLITS
+) -> dict[str, tuple[float, float]]:
     """Where this split's yardsticks fall among ``n_splits`` random re-splits of the same days.
 
     The bar divides by two numbers that depend on which days were held out: the held-out days'
@@ -292,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         sc = r["split_check"]
         print(
-            "  info  this split among 500 random splits of the same days: held-out nn distance "
-            f"{sc['heldout_nn_distance'][0]:.4f} ({sc['heldout_nn_distance'][1]:.0%} quantile; "
+            f"  info  this split among {N_SPLITS} random splits of the same days: held-out nn "
+            f"distance {sc['heldout_nn_distance'][0]:.4f} ({sc['heldout_nn_distance'][1]:.0%} quantile; "
             f"high: strict nn criterion), history ramp W1 {sc['history_ramp_w1'][0]:.5f} "
             f"({sc['history_ramp_w1'][1]:.0%} quantile; low: strict ramp criterion)"
         )
