@@ -285,6 +285,25 @@ def test_resume_with_more_steps_equals_longer_run(wind_csv, tmp_path):
     assert _losses(tmp_path / "a") == _losses(tmp_path / "b")
 
 
+def test_relative_ramps_rescale_the_target_and_resume_exactly(wind_csv, tmp_path):
+    run(wind_csv, tmp_path / "abs", steps=6, lr_decay_from=None)
+    run(wind_csv, tmp_path / "a", steps=6, lr_decay_from=None, ramp_relative=True)
+    ca, cabs = T.load_checkpoint(tmp_path / "a"), T.load_checkpoint(tmp_path / "abs")
+    assert ca["config"]["train"]["ramp_relative"] is True
+    assert not torch.equal(ca["generator"]["out.weight"], cabs["generator"]["out.weight"])
+    # the running marginal spread of the generator: one positive value per site, moved away
+    # from the data's (its starting value) by the generator steps
+    sd = np.array(ca["ramp_sd_gen"])
+    assert sd.shape == (len(ca["sites"]),) and (sd > 0).all()
+    assert not np.allclose(sd, cabs["ramp_sd_gen"])
+    # the running average is part of the state: resuming equals one uninterrupted run
+    run(wind_csv, tmp_path / "b", steps=3, lr_decay_from=None, ramp_relative=True)
+    run(wind_csv, tmp_path / "b", steps=6, resume=True, lr_decay_from=None, ramp_relative=True)
+    cb = T.load_checkpoint(tmp_path / "b")
+    _assert_same_model(ca, cb)
+    assert cb["ramp_sd_gen"] == ca["ramp_sd_gen"]
+
+
 def test_resume_rejects_other_data_and_settings(wind_csv, tmp_path):
     run(wind_csv, tmp_path / "r", steps=3)
     with pytest.raises(ScengenError, match="beyond"):
