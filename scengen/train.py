@@ -123,7 +123,7 @@ class TrainConfig:
     steps : int, default 3000
         Generator steps (each preceded by ``n_critic`` critic steps).
     batch_size : int, default 64
-        Days per batch.
+        Days per batch (at least 2).
     n_critic : int, default 5
         Critic steps per generator step.
     lr : float, default 3e-4
@@ -224,6 +224,11 @@ class TrainConfig:
         for name in ("steps", "batch_size", "n_critic", "checkpoint_every", "log_every"):
             if getattr(self, name) < 1:
                 raise ScengenError(f"train.{name} = {getattr(self, name)} must be >= 1")
+        if self.batch_size < 2:
+            raise ScengenError(
+                f"train.batch_size = {self.batch_size} must be >= 2 (the critic and the loss "
+                "terms compare the spread of a batch of days)"
+            )
         if not self.lr > 0:
             raise ScengenError(f"train.lr = {self.lr} must be > 0")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
