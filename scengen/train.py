@@ -221,7 +221,7 @@ class TrainConfig:
     max_minutes: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "n_critic", "checkpoint_every", "log_every"):
+        for name in ("steps", "n_critic", "checkpoint_every", "log_every"):
             if getattr(self, name) < 1:
                 raise ScengenError(f"train.{name} = {getattr(self, name)} must be >= 1")
         if self.batch_size < 2:

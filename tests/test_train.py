@@ -302,9 +302,13 @@ def test_relative_ramps_rescale_the_target_and_resume_exactly(wind_csv, tmp_path
     cb = T.load_checkpoint(tmp_path / "b")
     _assert_same_model(ca, cb)
     assert cb["ramp_sd_gen"] == ca["ramp_sd_gen"]
-    # a one-day batch has no spread (standard deviation, minibatch feature): refused
-    with pytest.raises(ScengenError, match="train.batch_size = 1 must be >= 2"):
-        T.TrainConfig(batch_size=1)
+
+
+def test_batch_of_one_day_is_refused():
+    # a one-day batch has no spread (standard deviation, minibatch feature)
+    for bad in (1, 0, -3):
+        with pytest.raises(ScengenError, match=f"train.batch_size = {bad} must be >= 2"):
+            T.TrainConfig(batch_size=bad)
 
 
 def test_resume_rejects_other_data_and_settings(wind_csv, tmp_path):
