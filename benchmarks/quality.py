@@ -139,10 +139,22 @@ def copy_check(
     return to_heldout, to_train, float(np.mean(held_nn < gen_median))
 
 
+def leave_one_out_nearest(days: np.ndarray, block: int = 256) -> np.ndarray:
+    """Euclidean distance [p.u.] from each day ``(n_days, n_sites, n_steps)`` to its nearest
+    *other* day of the same set."""
+    x = np.asarray(days, dtype=np.float64).reshape(len(days), -1)
+    out = np.empty(len(x))
+    for a in range(0, len(x), block):
+        d = ((x[a : a + block, None, :] - x[None, :, :]) ** 2).sum(axis=-1)
+        d[np.arange(len(d)), np.arange(a, a + len(d))] = np.inf
+        out[a : a + block] = np.sqrt(d.min(axis=1))
+    return out
+
+
 def split_check(
     train, heldout, seed: int, n_splits: int = N_SPLITS
-) -> dict[str, tuple[float, float]]:
-    """Where this split's yardsticks fall among ``n_splits`` random re-splits of the same days.
+) -> dict[str, float | tuple[float, float]]:
+    r"""Where this split's yardsticks fall among ``n_splits`` random re-splits of the same days.
 
     The bar divides by two numbers that depend on which days were held out: the held-out days'
     median nearest-training-day distance (nearest-day criterion) and the ramp W1 between the
@@ -150,6 +162,16 @@ def split_check(
     split's value [p.u., p.u./step] and the share of random splits (same sizes) below it. A
     quantile near 1 for the nearest day, or near 0 for the ramps, makes the criterion strict
     on this split for any generator (e.g. one that draws new days from the true distribution).
+
+    ``fresh_day_nn_ratio`` is what such a generator scores on the nearest-day criterion, with
+    the training days standing in for its draws: the median distance of each training day to
+    its nearest other training day (leave one out) over the held-out days' median,
+
+    .. math:: \frac{\operatorname{median}_i \min_{j \ne i} \lVert t_i - t_j \rVert}
+              {\operatorname{median}_k \min_j \lVert h_k - t_j \rVert}
+
+    (about 1 on a typical split; below 0.9 the criterion cannot be met by new days drawn like
+    the training days).
     """
     t, h = train.values, heldout.values
     days = np.concatenate([t, h])
@@ -164,6 +186,7 @@ def split_check(
     nn_now = float(np.median(ev.nearest_distances(h, t)))
     ramp_now = ev.ramp_wasserstein(t, None, h, None)
     return {
+        "fresh_day_nn_ratio": float(np.median(leave_one_out_nearest(t)) / nn_now),
         "heldout_nn_distance": (nn_now, float(np.mean(np.array(nn) < nn_now))),
         "history_ramp_w1": (ramp_now, float(np.mean(np.array(ramp) < ramp_now))),
     }
@@ -299,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  info  this split among {N_SPLITS} random splits of the same days: held-out nn "
             f"distance {sc['heldout_nn_distance'][0]:.4f} ({sc['heldout_nn_distance'][1]:.0%} quantile; "
             f"high: strict nn criterion), history ramp W1 {sc['history_ramp_w1'][0]:.5f} "
-            f"({sc['history_ramp_w1'][1]:.0%} quantile; low: strict ramp criterion)"
+            f"({sc['history_ramp_w1'][1]:.0%} quantile; low: strict ramp criterion); new days "
+            f"drawn like the training days would score {sc['fresh_day_nn_ratio']:.3f} on the "
+            "nn criterion (training days' leave-one-out nn distance / held-out days')"
         )
         if r["w1_ratio_generation_seeds"]:
             spread = ", ".join(f"{v:.4f}" for v in r["w1_ratio_generation_seeds"])

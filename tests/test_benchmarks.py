@@ -52,3 +52,24 @@ def test_split_check_ranks_the_split_among_random_splits(quality):
     rng = np.random.default_rng(1).permutation(160)  # a random split: a middling quantile
     sc = quality.split_check(_set(days[rng[40:]]), _set(days[rng[:40]]), seed=0, n_splits=50)
     assert 0.02 < sc["heldout_nn_distance"][1] < 0.98 and 0.02 < sc["history_ramp_w1"][1] < 0.98
+
+
+def test_fresh_day_yardstick_is_the_training_days_leave_one_out_distance(quality):
+    days = synthetic_days(160, 2, 24, seed=5)
+    flat = days.reshape(160, -1).astype(np.float64)
+    d = np.sqrt(((flat[:, None] - flat[None]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    # blockwise equals brute force, and a day is never its own nearest day
+    got = quality.leave_one_out_nearest(days, block=7)
+    np.testing.assert_allclose(got, d.min(axis=1), rtol=1e-12)
+    assert got.min() > 0
+    twice = quality.leave_one_out_nearest(np.concatenate([days[:10], days[:10]]))
+    np.testing.assert_array_equal(twice, 0.0)  # an exact duplicate is at distance 0
+    # a random split: new days drawn like the training days score about 1
+    p = np.random.default_rng(2).permutation(160)
+    sc = quality.split_check(_set(days[p[40:]]), _set(days[p[:40]]), seed=0, n_splits=10)
+    assert 0.8 < sc["fresh_day_nn_ratio"] < 1.25
+    # held-out days far from the training days: no generator of such days can reach 0.9
+    far = np.clip(days[p[:40]] + 0.3, 0, 1)
+    sc = quality.split_check(_set(days[p[40:]]), _set(far), seed=0, n_splits=10)
+    assert sc["fresh_day_nn_ratio"] < 0.9
