@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -157,7 +158,9 @@ def load_batch(path: str | Path) -> BatchConfig:
             sub_data = sub.get("data")
             if isinstance(sub_data, dict) and isinstance(sub_data.get("path"), str):
                 dp = Path(sub_data["path"])
-                sub_data["path"] = str(dp if dp.is_absolute() else inc.resolve().parent / dp)
+                sub_data["path"] = os.path.normpath(
+                    dp if dp.is_absolute() else inc.resolve().parent / dp
+                )
             item = _merge(sub, {k: v for k, v in item.items() if k != "config"})
         name = item.get("name")
         where = f"job {name!r}" if name else f"job {i + 1}"
@@ -173,7 +176,7 @@ def load_batch(path: str | Path) -> BatchConfig:
             raise ScengenError(f"{path}: {where}: data.path is not set")
         p = Path(job.data.path)
         if not p.is_absolute():
-            p = base / p
+            p = Path(os.path.normpath(base / p))
         if not p.is_file():
             raise ScengenError(f"{path}: {where}: data.path {job.data.path!r} does not exist ({p})")
         job.data.path = str(p)

@@ -183,3 +183,13 @@ def test_evaluate_decision_cli(tmp_path):
 
     res = CliRunner().invoke(cli, [*args, "--decision-k", "60"])
     assert res.exit_code == 1 and "--decision-k 60" in res.output
+
+
+def test_relative_data_paths_are_recorded_without_dot_dot(tmp_path, csvs):
+    # a job taking its sections from a config in a sibling folder, as the shipped examples do
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "w.yaml").write_text(yaml.safe_dump({"data": {"path": "../w.csv"}}))
+    cfg = _batch(tmp_path, [{"name": "w", "config": "configs/w.yaml"}])
+    job = load_batch(cfg).jobs[0]
+    assert ".." not in Path(job.data.path).parts
+    assert Path(job.data.path) == csvs[0]

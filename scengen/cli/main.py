@@ -7,6 +7,7 @@ status 1. Library code never prints.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -102,7 +103,7 @@ def read_config(config_path: Path | None) -> dict[str, Any]:
     if isinstance(data, dict) and isinstance(data.get("path"), str):
         p = Path(data["path"])
         if not p.is_absolute():
-            data["path"] = str(Path(config_path).parent / p)
+            data["path"] = os.path.normpath(Path(config_path).parent / p)
     return conf
 
 
