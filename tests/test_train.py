@@ -160,6 +160,46 @@ def test_ramp_distance_over_several_lags():
             T.TrainConfig(ramp_lags=bad)
 
 
+def test_ramp_distance_of_order_p_weighs_the_large_mismatches():
+    import ot
+
+    gen = torch.Generator().manual_seed(2)
+    a, b = torch.rand(16, 2, 12, generator=gen), torch.rand(16, 2, 12, generator=gen)
+    # POT's 1-D Wasserstein-p of the pooled ramps, per site, averaged over sites
+    want = np.mean(
+        [
+            ot.wasserstein_1d(
+                np.diff(a[:, s].double().numpy(), axis=1).ravel(),
+                np.diff(b[:, s].double().numpy(), axis=1).ravel(),
+                p=2,
+            )
+            ** 0.5
+            for s in range(2)
+        ]
+    )
+    assert T.ramp_distance(a, b, p=2.0).item() == pytest.approx(want, rel=1e-4)
+    assert T.ramp_distance(a, b, p=2.0).item() > T.ramp_distance(a, b).item()
+    assert T.ramp_distance(a, a, p=2.0).item() == pytest.approx(0.0, abs=1e-5)
+    # one ramp far off: its share of the gradient grows with p
+    c = b.clone()
+    c[0, 0, 1] += 0.9
+    shares = []
+    for p in (1.0, 2.0, 4.0):
+        x = b.clone().requires_grad_(True)
+        T.ramp_distance(x, c, p=p).backward()
+        g = x.grad[:, 0].abs()
+        shares.append((g.max() / g.sum()).item())
+    assert shares[0] < shares[1] < shares[2]
+    # a perfect match keeps a finite gradient
+    x = a.clone().requires_grad_(True)
+    T.ramp_distance(x, a, p=2.0).backward()
+    assert torch.isfinite(x.grad).all()
+    assert T.TrainConfig(ramp_p=3).ramp_p == 3.0
+    for bad in (0.5, 9, True, "2", float("nan")):
+        with pytest.raises(ScengenError, match=r"train.ramp_p = .* must be a number in \[1, 8\]"):
+            T.TrainConfig(ramp_p=bad)
+
+
 @pytest.mark.parametrize(
     ("weight", "lags"), [("ramp_weight", "ramp_lags"), ("acf_weight", "acf_lags")]
 )
