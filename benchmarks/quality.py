@@ -139,18 +139,6 @@ def copy_check(
     return to_heldout, to_train, float(np.mean(held_nn < gen_median))
 
 
-def leave_one_out_nearest(days: np.ndarray, block: int = 256) -> np.ndarray:
-    """Euclidean distance [p.u.] from each day ``(n_days, n_sites, n_steps)`` to its nearest
-    *other* day of the same set."""
-    x = np.asarray(days, dtype=np.float64).reshape(len(days), -1)
-    out = np.empty(len(x))
-    for a in range(0, len(x), block):
-        d = ((x[a : a + block, None, :] - x[None, :, :]) ** 2).sum(axis=-1)
-        d[np.arange(len(d)), np.arange(a, a + len(d))] = np.inf
-        out[a : a + block] = np.sqrt(d.min(axis=1))
-    return out
-
-
 def split_check(
     train, heldout, seed: int, n_splits: int = N_SPLITS
 ) -> dict[str, float | tuple[float, float]]:
@@ -186,7 +174,7 @@ def split_check(
     nn_now = float(np.median(ev.nearest_distances(h, t)))
     ramp_now = ev.ramp_wasserstein(t, None, h, None)
     return {
-        "fresh_day_nn_ratio": float(np.median(leave_one_out_nearest(t)) / nn_now),
+        "fresh_day_nn_ratio": float(np.median(ev.leave_one_out_distances(t)) / nn_now),
         "heldout_nn_distance": (nn_now, float(np.mean(np.array(nn) < nn_now))),
         "history_ramp_w1": (ramp_now, float(np.mean(np.array(ramp) < ramp_now))),
     }

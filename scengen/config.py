@@ -22,6 +22,13 @@ from scengen.errors import ScengenError
 T = TypeVar("T")
 
 
+def resolve_relative(path: str | os.PathLike, base: str | os.PathLike) -> str:
+    """``path`` as given when absolute, else taken relative to the folder ``base``; normalised
+    (no ``..`` or ``.`` parts, so reports and metadata show a clean path)."""
+    p = Path(path)
+    return os.path.normpath(p if p.is_absolute() else Path(base) / p)
+
+
 def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML mapping from ``path``."""
     p = Path(path)

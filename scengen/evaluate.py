@@ -539,12 +539,31 @@ def nearest_distances(values: Any, train_values: Any) -> np.ndarray:
     x, _ = _values_probs(values, None, "scenarios")
     t, _ = _values_probs(train_values, None, "training days")
     _check_shapes(x, t, "scenarios and training days")
-    x, t = x.reshape(len(x), -1), t.reshape(len(t), -1)
+    return _nearest(x.reshape(len(x), -1), t.reshape(len(t), -1))
+
+
+def leave_one_out_distances(values: Any) -> np.ndarray:
+    """Euclidean distance [p.u.] from each day of ``values`` to its closest *other* day of the
+    same set (the nearest-day distance of a day new to the rest; blockwise like
+    :func:`nearest_distances`)."""
+    x, _ = _values_probs(values, None, "days")
+    if len(x) < 2:
+        raise ScengenError(f"leave-one-out distances need at least 2 days, got {len(x)}")
+    x = x.reshape(len(x), -1)
+    return _nearest(x, x, exclude_self=True)
+
+
+def _nearest(x: np.ndarray, t: np.ndarray, exclude_self: bool = False) -> np.ndarray:
+    """Distance from each row of ``x`` to its nearest row of ``t`` (``exclude_self``: ``t`` is
+    ``x`` and row ``i`` skips itself)."""
     x2, t2 = _sqnorm(x), _sqnorm(t)
     out = np.empty(len(x))
     step = _block(len(t))
     for i in range(0, len(x), step):
-        j = _dist(x[i : i + step], t, x2[i : i + step], t2).argmin(axis=1)
+        d = _dist(x[i : i + step], t, x2[i : i + step], t2)
+        if exclude_self:
+            d[np.arange(len(d)), np.arange(i, i + len(d))] = np.inf
+        j = d.argmin(axis=1)
         diff = x[i : i + step] - t[j]  # exact distance to the nearest (no cancellation error)
         out[i : i + step] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
     return out

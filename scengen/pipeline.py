@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import time
 import traceback
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from scengen import _io
-from scengen.config import from_dict, load_yaml, to_dict
+from scengen.config import from_dict, load_yaml, resolve_relative, to_dict
 from scengen.data import DataConfig
 from scengen.errors import ScengenError
 from scengen.evaluate import EvaluateConfig
@@ -157,10 +156,7 @@ def load_batch(path: str | Path) -> BatchConfig:
             sub = load_yaml(inc)
             sub_data = sub.get("data")
             if isinstance(sub_data, dict) and isinstance(sub_data.get("path"), str):
-                dp = Path(sub_data["path"])
-                sub_data["path"] = os.path.normpath(
-                    dp if dp.is_absolute() else inc.resolve().parent / dp
-                )
+                sub_data["path"] = resolve_relative(sub_data["path"], inc.resolve().parent)
             item = _merge(sub, {k: v for k, v in item.items() if k != "config"})
         name = item.get("name")
         where = f"job {name!r}" if name else f"job {i + 1}"
@@ -174,9 +170,7 @@ def load_batch(path: str | Path) -> BatchConfig:
         job = from_dict(JobConfig, _merge(defaults, item), where)
         if not job.data.path:
             raise ScengenError(f"{path}: {where}: data.path is not set")
-        p = Path(job.data.path)
-        if not p.is_absolute():
-            p = Path(os.path.normpath(base / p))
+        p = Path(resolve_relative(job.data.path, base))
         if not p.is_file():
             raise ScengenError(f"{path}: {where}: data.path {job.data.path!r} does not exist ({p})")
         job.data.path = str(p)

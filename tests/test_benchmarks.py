@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from conftest import synthetic_days
 
+from scengen import evaluate as ev
+from scengen.errors import ScengenError
 from scengen.scenarios import ScenarioSet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,17 +56,21 @@ def test_split_check_ranks_the_split_among_random_splits(quality):
     assert 0.02 < sc["heldout_nn_distance"][1] < 0.98 and 0.02 < sc["history_ramp_w1"][1] < 0.98
 
 
-def test_fresh_day_yardstick_is_the_training_days_leave_one_out_distance(quality):
+def test_fresh_day_yardstick_is_the_training_days_leave_one_out_distance(quality, monkeypatch):
     days = synthetic_days(160, 2, 24, seed=5)
     flat = days.reshape(160, -1).astype(np.float64)
     d = np.sqrt(((flat[:, None] - flat[None]) ** 2).sum(-1))
     np.fill_diagonal(d, np.inf)
-    # blockwise equals brute force, and a day is never its own nearest day
-    got = quality.leave_one_out_nearest(days, block=7)
+    # blockwise (blocks of 7 days) equals brute force, and a day is never its own nearest day
+    monkeypatch.setattr(ev, "_BLOCK_FLOATS", 7 * 160)
+    got = ev.leave_one_out_distances(days)
     np.testing.assert_allclose(got, d.min(axis=1), rtol=1e-12)
     assert got.min() > 0
-    twice = quality.leave_one_out_nearest(np.concatenate([days[:10], days[:10]]))
+    twice = ev.leave_one_out_distances(np.concatenate([days[:10], days[:10]]))
     np.testing.assert_array_equal(twice, 0.0)  # an exact duplicate is at distance 0
+    monkeypatch.undo()
+    with pytest.raises(ScengenError, match="at least 2 days, got 1"):
+        ev.leave_one_out_distances(days[:1])
     # a random split: new days drawn like the training days score about 1
     p = np.random.default_rng(2).permutation(160)
     sc = quality.split_check(_set(days[p[40:]]), _set(days[p[:40]]), seed=0, n_splits=10)

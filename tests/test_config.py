@@ -60,3 +60,13 @@ def test_load_yaml_errors(tmp_path):
     lst.write_text("- 1\n- 2\n")
     with pytest.raises(ScengenError, match="mapping"):
         load_yaml(lst)
+
+
+def test_resolve_relative_keeps_absolute_paths_and_normalises_relative_ones(tmp_path):
+    from scengen.config import resolve_relative
+
+    base = tmp_path / "configs"
+    assert resolve_relative("../data/w.csv", base) == str(tmp_path / "data" / "w.csv")
+    assert resolve_relative("./w.csv", base) == str(base / "w.csv")
+    absolute = str(tmp_path / "elsewhere" / "w.csv")
+    assert resolve_relative(absolute, base) == absolute

@@ -7,7 +7,6 @@ status 1. Library code never prints.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import click
 
 from scengen import __version__
-from scengen.config import load_yaml
+from scengen.config import load_yaml, resolve_relative
 from scengen.errors import ScengenError
 
 #: exceptions that are the user's input, shown as one line without a traceback
@@ -101,9 +100,7 @@ def read_config(config_path: Path | None) -> dict[str, Any]:
     conf = load_yaml(config_path)
     data = conf.get("data")
     if isinstance(data, dict) and isinstance(data.get("path"), str):
-        p = Path(data["path"])
-        if not p.is_absolute():
-            data["path"] = os.path.normpath(Path(config_path).parent / p)
+        data["path"] = resolve_relative(data["path"], Path(config_path).parent)
     return conf
 
 
