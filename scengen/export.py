@@ -28,6 +28,7 @@ Every format also writes ``export.json`` (format, units, start, source, scenario
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ import pandas as pd
 
 from scengen import _io
 from scengen.errors import ScengenError
-from scengen.scenarios import ScenarioSet, long_frame
+from scengen.scenarios import ScenarioSet, check_values, long_frame
 
 
 @dataclass
@@ -243,7 +244,14 @@ _WRITERS = {
 
 
 def export(
-    ss: ScenarioSet, fmt: str, out: str | os.PathLike, *, start: Any = None, seed: int | None = None
+    ss: ScenarioSet,
+    fmt: str,
+    out: str | os.PathLike,
+    *,
+    start: Any = None,
+    seed: int | None = None,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike] = (),
 ) -> Path:
     """Write ``ss`` in format ``fmt`` into the directory ``out`` (atomically).
 
@@ -252,12 +260,18 @@ def export(
     ss : ScenarioSet
     fmt : {"long", "wide", "pypsa", "gams", "plexos"}
     out : path
-        Output directory (replaced only once the new one is complete).
+        Output directory. An existing one must be empty, or (with ``overwrite``) an export
+        directory that holds only what scengen wrote; it is replaced only once the new one is
+        complete.
     start : str, optional
         Date of the first snapshot (``pypsa``, ``plexos``; ``long`` adds a ``timestamp`` column
         when given). Default 2020-01-01.
     seed : int, optional
         Recorded in ``export.json`` (export itself is deterministic).
+    overwrite : bool, default False
+        Replace an existing export directory.
+    inputs : iterable of paths
+        The inputs of the command; ``out`` may not be, or contain, any of them.
 
     Returns
     -------
@@ -268,7 +282,8 @@ def export(
         raise ScengenError(f"format {fmt!r} is not allowed; choose one of {list(FORMATS)}")
     if start is not None or fmt in ("pypsa", "plexos"):
         parse_start(start)
-    with _io.staging_dir(out) as d:
+    check_values(ss)
+    with _io.staging_dir(out, "export", overwrite=overwrite, inputs=inputs) as d:
         extra = _WRITERS[fmt](ss, d, start)
         meta = {
             "format": fmt,
@@ -289,5 +304,6 @@ def export(
         }
         if extra:
             meta["files"] = extra
+        meta["written"] = sorted([*(e.name for e in d.iterdir()), EXPORT_JSON])
         _io.write_json(d / EXPORT_JSON, meta)
     return Path(out)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -251,6 +252,21 @@ class JobOutcome:
 Progress = Callable[[str, str, dict[str, Any]], None]
 
 
+def check_job_dir(d: Path) -> None:
+    """Raise unless ``d`` is new, empty, or a job folder of ``scengen run`` (its own output)."""
+    if not d.exists():
+        return
+    if not d.is_dir():
+        raise ScengenError(f"job folder {str(d)!r} exists and is not a directory")
+    if (d / STAGES_JSON).is_file() or _io.output_kind(d) == "run":
+        return
+    if any(not _io.is_temp_name(e) for e in os.listdir(d)):
+        raise ScengenError(
+            f"job folder {str(d)!r} exists and is not a scengen run; scengen writes only into "
+            "its own outputs, move it away or choose another --out"
+        )
+
+
 def run_job(
     job: JobConfig, out: Path, *, force: bool = False, progress: Progress | None = None
 ) -> JobOutcome:
@@ -267,6 +283,7 @@ def run_job(
 
     say = progress or (lambda job, stage, info: None)
     d = out / job.name
+    check_job_dir(d)
     d.mkdir(parents=True, exist_ok=True)
     st = _Stages(d)
     if force:
@@ -322,7 +339,7 @@ def run_job(
     if begin("generate", k, scen_dir / "metadata.json"):
         t0 = time.perf_counter()
         ss = _generate.generate(d, job.generate.n, seed=job.seed, condition=job.generate.condition)
-        write_scenarios(ss, scen_dir)
+        write_scenarios(ss, scen_dir, overwrite=True)
         finish("generate", t0, n=ss.n_scenarios)
 
     # reduce
@@ -333,7 +350,7 @@ def run_job(
         r = job.reduce
         ss = read_scenarios(scen_dir, normalize=r.normalize)
         res = _reduce.reduce_with_config(ss, r, seed=job.seed)
-        _reduce.write_reduction(res, red_dir, source=str(scen_dir))
+        _reduce.write_reduction(res, red_dir, source=str(scen_dir), overwrite=True)
         finish("reduce", t0, k=res.reduced.n_scenarios, distance=res.distance)
 
     # export
@@ -343,7 +360,7 @@ def run_job(
         t0 = time.perf_counter()
         red = read_scenarios(red_dir)
         for fmt in job.export.formats:
-            _export.export(red, fmt, exp_dir / fmt, start=job.export.start)
+            _export.export(red, fmt, exp_dir / fmt, start=job.export.start, overwrite=True)
         finish("export", t0, formats=list(job.export.formats))
 
     # evaluate (+ decision test)
@@ -378,7 +395,9 @@ def run_job(
     k = key("report", "v1")
     if begin("report", k, d / "report.html"):
         t0 = time.perf_counter()
-        _report.write_report([d], d / "report.html", title=f"scengen: {job.name}", seed=job.seed)
+        _report.write_report(
+            [d], d / "report.html", title=f"scengen: {job.name}", seed=job.seed, overwrite=True
+        )
         finish("report", t0)
 
     outcome.ok = True
@@ -425,7 +444,7 @@ def run_batch(
     done = [o.directory for o in outcomes if o.ok]
     failed = {o.name: o.error or "failed" for o in outcomes if not o.ok}
     if done:
-        _report.render_index(done, out / "index.html", failed=failed)
+        _report.render_index(done, out / "index.html", failed=failed, overwrite=True)
     return outcomes
 
 

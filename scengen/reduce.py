@@ -81,6 +81,7 @@ import re
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1526,9 +1527,17 @@ def reduce_with_config(ss: ScenarioSet, config: ReduceConfig, *, seed: int = 0) 
     )
 
 
-def write_reduction(res: ReductionResult, out: str | Path, *, source: str | None = None) -> Path:
+def write_reduction(
+    res: ReductionResult,
+    out: str | Path,
+    *,
+    source: str | None = None,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike] = (),
+) -> Path:
     """Write the reduced set as a scenario directory plus ``assignment.csv`` and
-    ``reduction.json`` (atomically)."""
+    ``reduction.json`` (atomically; ``overwrite`` and ``inputs`` as in
+    :func:`scengen.scenarios.write_scenarios`)."""
     from scengen.scenarios import write_scenarios
 
     if source is not None:
@@ -1538,6 +1547,8 @@ def write_reduction(res: ReductionResult, out: str | Path, *, source: str | None
         res.reduced,
         out,
         extra_files={ASSIGNMENT_CSV: res.assignment_frame(), REDUCTION_JSON: res.summary()},
+        overwrite=overwrite,
+        inputs=inputs,
     )
 
 

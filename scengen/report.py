@@ -1224,7 +1224,7 @@ def _page(title: str, body: str, footer: str = "") -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
+        f"{_io.HTML_GENERATOR}<title>{_e(title)}</title><style>{CSS}</style></head><body>"
         f"{body}<footer>Written by scengen {__version__} on {stamp}{footer}. Self-contained: all "
         "figures are embedded; nothing is loaded from elsewhere.</footer></body></html>\n"
     )
@@ -1319,10 +1319,15 @@ def write_report(
     *,
     title: str | None = None,
     seed: int = 0,
+    overwrite: bool = False,
 ) -> Path:
-    """Render :func:`render_report` and write it to ``out_file`` atomically."""
-    text = render_report(job_dirs, title=title, seed=seed)
+    """Render :func:`render_report` and write it to ``out_file`` atomically.
+
+    An existing ``out_file`` is replaced only with ``overwrite`` and only when scengen wrote it.
+    """
     out = Path(out_file)
+    _io.check_output_file(out, overwrite=overwrite)
+    text = render_report(job_dirs, title=title, seed=seed)
     _io.write_text(out, text)
     return out
 
@@ -1334,6 +1339,7 @@ def render_index(
     title: str = "scengen: batch results",
     report_name: str = "report.html",
     failed: dict[str, str] | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write the batch index page comparing jobs and linking to their reports.
 
@@ -1348,6 +1354,8 @@ def render_index(
     report_name : str, default "report.html"
     failed : dict, optional
         ``{job name: error message}`` of jobs that failed, listed below the table.
+    overwrite : bool, default False
+        Replace an existing ``out_file`` (only one that scengen wrote).
 
     Returns
     -------
@@ -1355,6 +1363,7 @@ def render_index(
         ``out_file``.
     """
     out = Path(out_file)
+    _io.check_output_file(out, overwrite=overwrite)
     jobs = _jobs(job_dirs)
     links = {}
     for j in jobs:

@@ -16,6 +16,7 @@ A scenario directory holds
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ BINARY_NPZ = "scenarios.npz"
 
 #: absolute tolerance on the sum of probabilities
 PROB_TOL = 1e-9
+#: tolerance on the per-unit range [0, 1] of scenario values (CSV values carry 7 digits)
+VALUE_TOL = 1e-6
 
 
 def check_probabilities(
@@ -71,6 +74,42 @@ def check_probabilities(
             "fix them or pass --normalize"
         )
     return p
+
+
+def _range_error(where: str, ss_units: str, value: float, cap: float) -> str:
+    shown = f"{value * cap:g} {ss_units} = {value:g} p.u. of capacity {cap:g}" if cap != 1 else (
+        f"{value:g} p.u."
+    )
+    return (
+        f"{where}: value {shown} is outside [0, capacity]; scenario values are output between 0 "
+        f"and the site's capacity (tolerance {VALUE_TOL:g} p.u.)"
+    )
+
+
+def check_values(ss: ScenarioSet, source: str | None = None) -> None:
+    """Raise when a value of ``ss`` is outside [0, 1] p.u. (0 to the site's capacity).
+
+    Parameters
+    ----------
+    ss : ScenarioSet
+    source : str, optional
+        File the values came from, named in the message.
+    """
+    v = ss.values
+    bad = (v < -VALUE_TOL) | (v > 1 + VALUE_TOL)
+    if not bad.any():
+        return
+    i, j, k = (int(a[0]) for a in np.nonzero(bad))
+    where = f"{source!r} " if source else ""
+    raise ScengenError(
+        _range_error(
+            f"{where}scenario {int(ss.ids[i])}, site {ss.sites[j]!r}, step {k}",
+            ss.units,
+            float(v[i, j, k]),
+            float(ss.capacities[j]),
+        )
+        + f" ({int(bad.sum())} such value(s))"
+    )
 
 
 def step_times(n_steps: int, step_minutes: int, start_minute: int = 0) -> list[str]:
@@ -274,6 +313,8 @@ def write_scenarios(
     *,
     extra_files: dict[str, Any] | None = None,
     binary: bool = True,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike] = (),
 ) -> Path:
     """Write a scenario directory atomically.
 
@@ -281,20 +322,31 @@ def write_scenarios(
     ----------
     ss : ScenarioSet
     out : path
-        Directory to create (replaced if it exists, only once the new one is complete).
+        Directory to create. An existing one must be empty, or (with ``overwrite``) a scenario
+        directory that holds only what scengen writes; it is replaced only once the new one is
+        complete.
     extra_files : dict, optional
         ``{file name: pandas.DataFrame | dict | str}`` written alongside (CSV, JSON or text).
     binary : bool, default True
         Also write ``scenarios.npz`` for fast reload.
+    overwrite : bool, default False
+        Replace an existing scenario directory.
+    inputs : iterable of paths
+        The inputs of the command; ``out`` may not be, or contain, any of them.
+
+    Raises
+    ------
+    ScengenError
+        When ``out`` may not be written (see :func:`scengen._io.check_output_dir`).
     """
-    with _io.staging_dir(out) as d:
+    with _io.staging_dir(out, "scenarios", overwrite=overwrite, inputs=inputs) as d:
         _write_long_csv(ss, d / SCENARIOS_CSV)
         _io.write_csv(
             d / PROBABILITIES_CSV,
             pd.DataFrame({"scenario": ss.ids, "probability": ss.probabilities}),
             float_format="%.17g",
         )
-        meta = {**ss.metadata, **ss.describe()}
+        meta = {**ss.metadata, **ss.describe(), "scengen_output": "scenarios"}
         if ss.dates is not None:
             meta["dates"] = [str(x) for x in ss.dates]
         _io.write_json(d / METADATA_JSON, meta)
@@ -349,11 +401,13 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
     if not csv.is_file() and not npz.is_file():
         raise ScengenError(f"{str(d)!r} has no {SCENARIOS_CSV}; is it a scenario directory?")
     values = probs = ids = None
+    from_npz = False
     if npz.is_file() and meta:
         with np.load(npz) as z:
             if not csv.is_file() or int(z["csv_size"]) == csv.stat().st_size:
                 values, ids = z["values"], z["ids"]
                 probs = z["probabilities"]
+                from_npz = True
     sites = meta.get("sites")
     if values is None:
         values, ids, sites = _parse_long_csv(csv, sites, meta)
@@ -369,7 +423,7 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
             f"{values.shape[2]}; the files do not belong together"
         )
     dates = meta.get("dates")
-    return ScenarioSet(
+    ss = ScenarioSet(
         values=values,
         probabilities=check_probabilities(
             probs, len(values), normalize=normalize, name=f"probabilities in {str(pfile)!r}"
@@ -385,6 +439,8 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
         dates=np.asarray(dates, dtype="datetime64[D]") if dates else None,
         metadata={k: v for k, v in meta.items() if k not in ("dates",)},
     )
+    check_values(ss, str(npz if from_npz else csv))
+    return ss
 
 
 def _parse_long_csv(csv: Path, sites: list[str] | None, meta: dict[str, Any]):
@@ -420,6 +476,25 @@ def _parse_long_csv(csv: Path, sites: list[str] | None, meta: dict[str, Any]):
             f"{t} steps (steps must be 0..{t - 1})"
         )
     cap = np.asarray(meta.get("capacities", np.ones(s)), float)
+    if cap.shape != (s,) or not np.all(np.isfinite(cap)) or np.any(cap <= 0):
+        raise ScengenError(
+            f"{str(csv)!r}: metadata.json capacities {cap.tolist()} must be {s} positive numbers"
+        )
+    pu = df["value"].to_numpy(float) / cap[pd.Index(sites).get_indexer(df["site"])]
+    bad = (pu < -VALUE_TOL) | (pu > 1 + VALUE_TOL)
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        j = sites.index(df["site"].iloc[r])
+        raise ScengenError(
+            _range_error(
+                f"{str(csv)!r} data row {r + 1} (scenario {df['scenario'].iloc[r]}, site "
+                f"{sites[j]!r}, step {df['step'].iloc[r]})",
+                str(meta.get("units", "p.u.")),
+                float(pu[r]),
+                float(cap[j]),
+            )
+            + f" ({int(bad.sum())} such value(s))"
+        )
     wide = df.pivot_table(
         index="scenario", columns=["site", "step"], values="value", aggfunc="first"
     )

@@ -159,7 +159,9 @@ def test_snapshots_follow_step_length():
 def test_export_replaces_existing_dir_atomically(ss, tmp_path, fmt):
     out = tmp_path / fmt
     export(ss, fmt, out)
-    export(ss, fmt, out)
+    with pytest.raises(ScengenError, match="pass --overwrite"):
+        export(ss, fmt, out)
+    export(ss, fmt, out, overwrite=True)
     assert (out / "export.json").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 

@@ -175,6 +175,7 @@ def test_evaluate_decision_cli(tmp_path):
         ScenarioSet(synthetic_days(60, 2, 24, seed=5), sites=["a", "b"]), tmp_path / "run" / "scen"
     )
     args = ["evaluate", str(scen), "--against", str(tmp_path / "run"), "--decision", "storage"]
+    args += ["--overwrite"]
     res = CliRunner().invoke(cli, [*args, "--decision-k", "1", "--decision-k", "3"])
     assert res.exit_code == 0, res.output
     assert "Decision test" in res.output and "K=3" in res.output

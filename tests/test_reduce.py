@@ -401,6 +401,9 @@ def test_cli_reduce_config_and_flags(scen_dir, tmp_path):
     rep = json.loads((out / "reduction.json").read_text())
     assert (rep["k"], rep["metric"], rep["p"], rep["seed"]) == (4, "cityblock", 2, 9)
     r = _run(["reduce", scen_dir, "--config", cfg, "--max-distance", "90%", "--out", out])
+    assert r.exit_code == 1 and "--overwrite" in r.output, r.output
+    args = ["reduce", scen_dir, "--config", cfg, "--max-distance", "90%", "--out", out]
+    r = _run([*args, "--overwrite"])
     assert r.exit_code == 0, r.output
     rep = json.loads((out / "reduction.json").read_text())
     assert rep["max_distance_requested"] == "90%"

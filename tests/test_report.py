@@ -348,6 +348,9 @@ def test_cli_report(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("report:\n  title: From config\n  seed: 4\n")
     r = CliRunner().invoke(cli, ["report", str(job), "--out", str(out), "--config", str(cfg)])
+    assert r.exit_code == 1 and "--overwrite" in r.output, r.output
+    args = ["report", str(job), "--out", str(out), "--config", str(cfg), "--overwrite"]
+    r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output
     text = out.read_text()
     assert "<title>From config</title>" in text and "(seed 4)" in text

@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from scengen import _io
-from scengen.cli.main import cli, config_option, echo_err, read_config, seed_option, with_section
+from scengen.cli.main import (
+    cli,
+    config_option,
+    echo_err,
+    overwrite_option,
+    read_config,
+    seed_option,
+    with_section,
+)
 from scengen.config import from_dict
 from scengen.errors import ScengenError
 
@@ -65,6 +73,7 @@ _RESERVED = ("decision", "decision_ks")
     multiple=True,
     help="K values of the decision test (repeatable) [default: 1 5 10 20].",
 )
+@overwrite_option("evaluation (evaluation.csv / .json, decision.csv / .json)")
 @seed_option()
 @config_option
 def evaluate_cmd(
@@ -78,6 +87,7 @@ def evaluate_cmd(
     clip: bool | None,
     decision: str | None,
     decision_ks: tuple[int, ...],
+    overwrite: bool,
     seed: int,
     config_path: Path | None,
 ) -> None:
@@ -122,7 +132,17 @@ def evaluate_cmd(
             raise ScengenError(f"config.evaluate.decision = {decision!r}; allowed: storage")
         problem = from_dict(StorageProblem, with_section(config, "decision"), "config.decision")
 
+    from scengen.decision import DECISION_CSV, DECISION_JSON, write_decision
+
     scenarios = read_scenarios(scen_dir)
+    target = Path(out) if out is not None else Path(scen_dir)
+    files = [ev.EVALUATION_CSV, ev.EVALUATION_JSON]
+    if decision is not None:
+        files += [DECISION_CSV, DECISION_JSON]
+    if target.exists():
+        _io.check_add_files(target, files, ("scenarios", "evaluation", "run"), overwrite=overwrite)
+    else:
+        _io.check_output_dir(target, "evaluation", inputs=[scen_dir, against])
     data = None
     csv_flags = {"--capacity": capacity, "--resolution": resolution, "--clip": clip}
     if Path(against).is_dir() and any(v is not None for v in csv_flags.values()):
@@ -161,19 +181,15 @@ def evaluate_cmd(
     }
     if "n_in_train" in heldout.metadata:
         inputs["heldout_days_also_in_train"] = heldout.metadata["n_in_train"]
-    target = Path(out) if out is not None else Path(scen_dir)
-
     def write(d: Path) -> None:
         ev.write_evaluation(result, d, inputs=inputs)
         if dres is not None:
-            from scengen.decision import write_decision
-
             write_decision(dres, d)
 
     if target.exists():
         write(target)
     else:
-        with _io.staging_dir(target) as d:
+        with _io.staging_dir(target, "evaluation", inputs=[scen_dir, against]) as d:
             write(d)
 
     click.echo(result.summary())

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from scengen.cli.main import cli, config_option, echo_err, read_config, seed_option, with_section
+from scengen.cli.main import (
+    cli,
+    config_option,
+    echo_err,
+    overwrite_option,
+    read_config,
+    seed_option,
+    with_section,
+)
 from scengen.config import from_dict, override
 
 
@@ -30,6 +38,7 @@ from scengen.config import from_dict, override
     default=None,
     help="Rescale probabilities that do not sum to 1.",
 )
+@overwrite_option("export directory")
 @seed_option(default=None)
 @config_option
 def export_cmd(
@@ -38,6 +47,7 @@ def export_cmd(
     out: Path,
     start: str | None,
     normalize: bool | None,
+    overwrite: bool,
     seed: int | None,
     config_path: Path | None,
 ) -> None:
@@ -56,6 +66,7 @@ def export_cmd(
       scengen export runs/wind/reduced10 --format pypsa --start 2030-01-01 --out runs/wind/pypsa
       scengen export runs/wind/reduced10 --format gams --out runs/wind/gams
     """
+    from scengen._io import check_output_dir
     from scengen.errors import ScengenError
     from scengen.export import FORMATS, ExportConfig, export
     from scengen.scenarios import read_scenarios
@@ -69,6 +80,9 @@ def export_cmd(
         raise ScengenError(
             f"--format {ecfg.format!r} is not allowed; choose one of {list(FORMATS)}"
         )
+    check_output_dir(out, "export", overwrite=overwrite, inputs=[scen_dir])
     ss = read_scenarios(scen_dir, normalize=ecfg.normalize)
-    export(ss, ecfg.format, out, start=ecfg.start, seed=ecfg.seed)
+    export(
+        ss, ecfg.format, out, start=ecfg.start, seed=ecfg.seed, overwrite=overwrite, inputs=[scen_dir]
+    )
     echo_err(f"exported {ss.n_scenarios} scenarios x {ss.n_sites} sites as {ecfg.format} -> {out}")

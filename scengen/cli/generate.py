@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from scengen.cli.main import cli, config_option, read_config, seed_option, with_section
+from scengen.cli.main import (
+    cli,
+    config_option,
+    overwrite_option,
+    read_config,
+    seed_option,
+    with_section,
+)
 from scengen.errors import ScengenError
 
 
@@ -35,6 +42,7 @@ from scengen.errors import ScengenError
     show_default=True,
     help="Scenarios per forward pass (bounds the memory).",
 )
+@overwrite_option("scenario directory")
 @seed_option(default=None)
 @config_option
 def generate_cmd(
@@ -44,6 +52,7 @@ def generate_cmd(
     condition: str | None,
     device: str,
     batch_size: int,
+    overwrite: bool,
     seed: int | None,
     config_path: Path | None,
 ) -> None:
@@ -58,6 +67,7 @@ def generate_cmd(
       scengen generate runs/wind -n 5000 --out runs/wind/scenarios
       scengen generate runs/pv-m -n 1000 --condition 7 --seed 3 --out runs/pv-m/july
     """
+    from scengen._io import check_output_dir
     from scengen.config import from_dict
     from scengen.generate import GenerateConfig, generate
     from scengen.scenarios import write_scenarios
@@ -82,10 +92,11 @@ def generate_cmd(
     if not run_dir.exists():
         raise FileNotFoundError(f"run directory {str(run_dir)!r} does not exist")
     out = out if out is not None else run_dir / "scenarios"
+    check_output_dir(out, "scenarios", overwrite=overwrite, inputs=[run_dir])
     t0 = time.perf_counter()
     ss = generate(run_dir, n, seed=seed, condition=label, batch_size=batch_size, device=device)
     t1 = time.perf_counter()
-    write_scenarios(ss, out)
+    write_scenarios(ss, out, overwrite=overwrite, inputs=[run_dir])
     t2 = time.perf_counter()
     click.echo(
         f"generated {ss.n_scenarios} scenarios ({ss.n_sites} sites x {ss.n_steps} steps, seed "

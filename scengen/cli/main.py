@@ -79,6 +79,16 @@ def seed_option(default: int | None = 0) -> Callable:
     )
 
 
+def overwrite_option(what: str) -> Callable:
+    """``--overwrite``: replace the command's own earlier output (never anything else)."""
+    return click.option(
+        "--overwrite",
+        is_flag=True,
+        help=f"Replace an existing {what} written by scengen (never a folder scengen did not "
+        "write, nor the command's input).",
+    )
+
+
 def config_option(f: Callable) -> Callable:
     """``--config FILE.yaml``: settings from YAML; explicit flags override them."""
     return click.option(

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from scengen.cli.main import cli, config_option, echo_err, read_config, seed_option, with_section
+from scengen.cli.main import (
+    cli,
+    config_option,
+    echo_err,
+    overwrite_option,
+    read_config,
+    seed_option,
+    with_section,
+)
 from scengen.cli.options import data_config, data_options
 from scengen.config import from_dict, override
 from scengen.errors import ScengenError
@@ -53,6 +61,7 @@ def load_input(path: Path, *, normalize: bool, data_section: dict, **flags):
     help="Rescale input probabilities that do not sum to 1.",
 )
 @data_options
+@overwrite_option("scenario directory")
 @seed_option(default=None)
 @config_option
 def reduce_cmd(
@@ -69,6 +78,7 @@ def reduce_cmd(
     resolution: int | None,
     clip: bool | None,
     test_fraction: float | None,
+    overwrite: bool,
     seed: int | None,
     config_path: Path | None,
 ) -> None:
@@ -90,6 +100,7 @@ def reduce_cmd(
       assignment.csv   each input scenario -> its medoid (and their cost)
       reduction.json   method, metric, p, K, distance, exact check, curve, time, seed
     """
+    from scengen._io import check_output_dir
     from scengen.reduce import ReduceConfig, check_options, reduce_with_config, write_reduction
 
     config = read_config(config_path)
@@ -112,6 +123,7 @@ def reduce_cmd(
     if (rcfg.k is None) == (rcfg.max_distance is None):
         raise ScengenError("give exactly one of -k K and --max-distance D")
     check_options(rcfg.k, rcfg.max_distance, rcfg.method, rcfg.metric, rcfg.p)
+    check_output_dir(out, "scenarios", overwrite=overwrite, inputs=[input_path])
     ss = load_input(
         input_path,
         normalize=rcfg.normalize,
@@ -122,7 +134,7 @@ def reduce_cmd(
         clip=clip,
     )
     res = reduce_with_config(ss, rcfg, seed=0)
-    write_reduction(res, out, source=str(input_path))
+    write_reduction(res, out, source=str(input_path), overwrite=overwrite, inputs=[input_path])
     check = f"; ot.emd2 check {res.distance_exact:.6g}" if res.distance_exact is not None else ""
     echo_err(
         f"reduced {ss.n_scenarios} scenarios to K = {len(res.medoids)} ({rcfg.method}, "

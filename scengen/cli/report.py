@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from scengen.cli.main import cli, config_option, echo_err, read_config, seed_option, with_section
+from scengen.cli.main import (
+    cli,
+    config_option,
+    echo_err,
+    overwrite_option,
+    read_config,
+    seed_option,
+    with_section,
+)
 from scengen.config import from_dict, override
 from scengen.errors import ScengenError
 
@@ -24,6 +32,7 @@ from scengen.errors import ScengenError
     help="Write a batch index page instead: one comparison table linking to each run's "
     "report.html.",
 )
+@overwrite_option("report written by scengen")
 @seed_option(default=None)
 @config_option
 def report_cmd(
@@ -31,6 +40,7 @@ def report_cmd(
     out: Path,
     title: str | None,
     index: bool,
+    overwrite: bool,
     seed: int | None,
     config_path: Path | None,
 ) -> None:
@@ -48,6 +58,7 @@ def report_cmd(
       scengen report runs/wind runs/pv --out compare.html --title "Wind vs PV"
       scengen report reports/wind reports/pv --index --out reports/index.html
     """
+    from scengen._io import check_output_file
     from scengen.report import ReportConfig, render_index, write_report
 
     config = read_config(config_path)
@@ -57,13 +68,16 @@ def report_cmd(
         raise ScengenError(f"--out {str(out)!r} is a directory; give the HTML file to write")
     if out.suffix.lower() not in (".html", ".htm"):
         raise ScengenError(f"--out {str(out)!r} must end in .html")
+    check_output_file(out, overwrite=overwrite)
     for d in run_dirs:
         if not d.exists():
             raise FileNotFoundError(f"run directory {str(d)!r} does not exist")
     if index:
-        render_index(run_dirs, out, title=rcfg.title or "scengen: batch results")
+        render_index(
+            run_dirs, out, title=rcfg.title or "scengen: batch results", overwrite=overwrite
+        )
     else:
-        write_report(run_dirs, out, title=rcfg.title, seed=rcfg.seed)
+        write_report(run_dirs, out, title=rcfg.title, seed=rcfg.seed, overwrite=overwrite)
     size = out.stat().st_size
     what = "index" if index else "report"
     echo_err(f"wrote {what} of {len(run_dirs)} run(s) to {out} ({size / 1e6:.2f} MB)")
