@@ -233,7 +233,7 @@ def output_kind(path: str | os.PathLike) -> str | None:
             return "run"
         if meta.get("kind") in ("generated", "reduced", "measured"):
             return "scenarios"
-    if (d / "checkpoint.pt").is_file():
+    if (d / "checkpoint.pt").is_file() or (d / "stages.json").is_file():  # train / scengen run
         return "run"
     exp = _json_or_none(d / "export.json") if (d / "export.json").is_file() else None
     if isinstance(exp, dict) and "format" in exp:

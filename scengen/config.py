@@ -15,11 +15,26 @@ import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import yaml
 
 from scengen.errors import ScengenError
 
 T = TypeVar("T")
+
+
+#: the largest seed (seeds are unsigned 32-bit integers: numpy, torch and the CLI agree)
+SEED_MAX = 2**32 - 1
+
+
+def check_seed(seed: Any, where: str = "seed") -> int:
+    """``seed`` as an ``int`` in ``0 .. 2**32 - 1``; a :class:`ScengenError` naming ``where``
+    otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ScengenError(f"{where} = {seed!r} must be a whole number from 0 to {SEED_MAX}")
+    if not 0 <= int(seed) <= SEED_MAX:
+        raise ScengenError(f"{where} = {seed} is out of range; allowed: 0 to {SEED_MAX}")
+    return int(seed)
 
 
 def resolve_relative(path: str | os.PathLike, base: str | os.PathLike) -> str:
@@ -126,6 +141,8 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config") 
             f"{where}: unknown key {unknown[0]!r}; allowed keys are {sorted(fields)}"
         )
     kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()}
+    if kwargs.get("seed") is not None:  # every section's ``seed`` is a seed
+        kwargs["seed"] = check_seed(kwargs["seed"], f"{where}.seed")
     try:
         return cls(**kwargs)
     except TypeError as e:

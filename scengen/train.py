@@ -20,13 +20,16 @@ held-out days), ``metrics.csv`` and ``checkpoint.pt`` (see :func:`train_run`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
 import platform
 import shutil
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,7 @@ import torch
 
 from scengen import _io
 from scengen import data as _data
-from scengen.config import dump_yaml, from_dict, to_dict
+from scengen.config import check_seed, dump_yaml, from_dict, to_dict
 from scengen.errors import ScengenError
 from scengen.models import Critic, Generator
 
@@ -738,6 +741,45 @@ def _check_resume(ckpt: dict[str, Any], profiles: Any, model_cfg, train_cfg, see
         )
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped by Ctrl-C (or SIGTERM) at a step boundary, after saving a checkpoint."""
+
+    def __init__(self, run_dir: Path, step: int, steps: int) -> None:
+        super().__init__(run_dir, step, steps)
+        self.run_dir, self.step, self.steps = run_dir, step, steps
+
+    def __str__(self) -> str:
+        return (
+            f"training interrupted at step {self.step} of {self.steps}; checkpoint saved in "
+            f"{str(self.run_dir)!r}; continue with 'scengen train --out {self.run_dir} --resume'"
+        )
+
+
+@contextlib.contextmanager
+def _deferred_interrupts() -> Iterator[dict[str, Any]]:
+    """Turn Ctrl-C / SIGTERM into a flag that the training loop checks between steps.
+
+    A second signal interrupts at once. Outside the main thread (where signal handlers cannot be
+    set) interrupts are left as they are.
+    """
+    flag: dict[str, Any] = {"signal": None}
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if flag["signal"] is not None:
+            raise KeyboardInterrupt
+        flag["signal"] = signum
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
 def train_run(
     data_cfg: Any,
     model_cfg: ModelConfig,
@@ -746,6 +788,7 @@ def train_run(
     *,
     seed: int = 0,
     resume: bool = False,
+    overwrite: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Load the data, split it, train the WGAN-GP and write the run directory.
@@ -759,7 +802,9 @@ def train_run(
     train_cfg : TrainConfig
     run_dir : path
         Output directory: ``config.yaml``, ``metadata.json``, ``split.csv``, ``profiles.npz``,
-        ``metrics.csv``, ``checkpoint.pt``. Existing files of a previous run are replaced.
+        ``metrics.csv``, ``checkpoint.pt``. It must be new, empty, or a run directory: one that
+        holds a trained model is continued with ``resume`` or retrained with ``overwrite`` (which
+        replaces only the files listed here).
     seed : int, default 0
         Seeds the train / test split, the weight initialisation and every random draw of the
         training (so the same seed gives the same model on the same device).
@@ -769,9 +814,17 @@ def train_run(
         and ``max_minutes`` may change). On the same device the result equals that of an
         uninterrupted run (with ``lr_decay_from`` set, only when ``steps`` is unchanged, since
         the schedule depends on it).
+    overwrite : bool, default False
+        Retrain in a run directory that already holds a checkpoint.
     progress : callable, optional
         Called with a dict ``{"step", "steps", "critic_loss", "wasserstein",
         "gradient_penalty", "generator_loss", "elapsed", "eta"}`` at every logged step.
+
+    Raises
+    ------
+    TrainingInterrupted
+        On ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM under the CLI) once training has started: a
+        checkpoint of the current step is saved first, so ``resume`` continues from it.
 
     Returns
     -------
@@ -781,7 +834,26 @@ def train_run(
     """
     run_dir = Path(run_dir)
     ckpt_file = run_dir / CHECKPOINT
+    seed = check_seed(seed)
     old: dict[str, Any] | None = None
+    if not resume:
+        if run_dir.exists() and not run_dir.is_dir():
+            raise ScengenError(f"run directory {str(run_dir)!r} exists and is not a directory")
+        if (
+            run_dir.is_dir()
+            and any(not _io.is_temp_name(e) for e in os.listdir(run_dir))
+            and _io.output_kind(run_dir) != "run"
+        ):
+            raise ScengenError(
+                f"run directory {str(run_dir)!r} already exists, is not empty and is not a "
+                "scengen run directory; choose another --out (training writes only into a new, "
+                "empty or run directory)"
+            )
+        if ckpt_file.exists() and not overwrite:
+            raise ScengenError(
+                f"{str(run_dir)!r} already holds a trained model; use --resume to continue it, "
+                "--overwrite to replace it, or another --out"
+            )
     if resume:
         if not run_dir.exists():
             raise FileNotFoundError(f"run directory {str(run_dir)!r} does not exist")
@@ -983,7 +1055,9 @@ def _train_loop(
     stopped_early = False
     gen.train()
     critic.train()
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(metrics.close)
+        interrupt = stack.enter_context(_deferred_interrupts())
         while step < cfg.steps:
             if cfg.lr_decay_from is not None:
                 start = cfg.lr_decay_from * cfg.steps
@@ -1060,13 +1134,16 @@ def _train_loop(
                     )
             if step % cfg.checkpoint_every == 0 and step < cfg.steps:
                 checkpoint(step, elapsed)
+            if interrupt["signal"] is not None:  # Ctrl-C / SIGTERM: save, then stop
+                checkpoint(step, elapsed)
+                meta.update(step=step, status="interrupted")
+                _io.write_json(run_dir / METADATA_JSON, meta)
+                raise TrainingInterrupted(run_dir, step, cfg.steps)
             if cfg.max_minutes is not None and time.perf_counter() - t0 > 60 * cfg.max_minutes:
                 stopped_early = step < cfg.steps
                 break
         elapsed = elapsed_before + time.perf_counter() - t0
         checkpoint(step, elapsed, final=True)
-    finally:
-        metrics.close()
     run_s = time.perf_counter() - t0
     meta.update(
         step=step,

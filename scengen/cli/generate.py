@@ -10,6 +10,7 @@ import click
 from scengen.cli.main import (
     cli,
     config_option,
+    config_seed,
     overwrite_option,
     read_config,
     seed_option,
@@ -75,9 +76,7 @@ def generate_cmd(
     cfg = read_config(config_path)
     gcfg = from_dict(GenerateConfig, with_section(cfg, "generate"), "config.generate")
     if seed is None:
-        seed = cfg.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ScengenError(f"config seed = {seed!r} must be an integer")
+        seed = config_seed(cfg) or 0
     n = gcfg.n if n is None else n
     label: int | str | None = gcfg.condition if condition is None else condition.strip()
     if isinstance(label, str):

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from scengen import __version__
-from scengen.config import load_yaml, resolve_relative
+from scengen.config import SEED_MAX, check_seed, load_yaml, resolve_relative
 from scengen.errors import ScengenError
 
 #: exceptions that are the user's input, shown as one line without a traceback
@@ -45,10 +45,9 @@ class ScengenGroup(click.Group):
             return super().invoke(ctx)
         except USER_ERRORS as e:
             raise click.ClickException(_one_line(e)) from None
-        except KeyboardInterrupt:
-            click.echo(
-                "Error: interrupted; completed outputs are kept, partial ones removed", err=True
-            )
+        except KeyboardInterrupt as e:
+            msg = str(e) or "interrupted; completed outputs are kept, partial ones removed"
+            click.echo(f"Error: {msg}", err=True)
             sys.exit(130)
 
 
@@ -68,6 +67,10 @@ def cli() -> None:
     """
 
 
+def _seed(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    return None if value is None else check_seed(value, "--seed")
+
+
 def seed_option(default: int | None = 0) -> Callable:
     """``--seed``: the single seed of an entry point, recorded with every output."""
     return click.option(
@@ -75,8 +78,16 @@ def seed_option(default: int | None = 0) -> Callable:
         type=int,
         default=default,
         show_default=True,
-        help="Random seed (recorded in the outputs; same seed, same result).",
+        callback=_seed,
+        help=f"Random seed 0-{SEED_MAX} (recorded in the outputs; same seed, same result).",
     )
+
+
+def config_seed(config: dict[str, Any]) -> int | None:
+    """The top-level ``seed`` of a config mapping (``None`` when absent), checked."""
+    if "seed" not in config:
+        return None
+    return check_seed(config["seed"], "config seed")
 
 
 def overwrite_option(what: str) -> Callable:

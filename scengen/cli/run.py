@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from scengen.cli.main import cli, echo_err
+from scengen.cli.main import _seed, cli, echo_err
 from scengen.errors import ScengenError
 
 DEFAULT_BATCH = Path("configs") / "batch.yaml"
@@ -73,6 +73,7 @@ class _Display:
     "--seed",
     type=int,
     default=None,
+    callback=_seed,
     help="Seed for every job [default: each job's 'seed', else 0].",
 )
 def run_cmd(

@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from scengen.cli.main import cli, config_option, read_config, seed_option, with_section
+from scengen.cli.main import (
+    cli,
+    config_option,
+    config_seed,
+    read_config,
+    seed_option,
+    with_section,
+)
 from scengen.cli.options import data_config, data_options
 from scengen.errors import ScengenError
 
@@ -134,14 +141,11 @@ def train_cmd(
     data_sec = with_section(cfg, "data")
     model_sec = with_section(cfg, "model")
     train_sec = with_section(cfg, "train")
-    if seed is None and "seed" in cfg:
-        seed = cfg["seed"]
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ScengenError(f"config seed = {seed!r} must be an integer")
+    if seed is None:
+        seed = config_seed(cfg)
     if csv is not None and not csv.is_file():
         raise FileNotFoundError(f"measurement file {str(csv)!r} does not exist")
 
-    ckpt_file = run_dir / _train.CHECKPOINT
     if resume:
         old = _train.load_checkpoint(run_dir)
         base = old["config"]
@@ -150,11 +154,6 @@ def train_cmd(
         train_sec = {**base["train"], **train_sec}
         if seed is None:
             seed = int(old["seed"])
-    elif ckpt_file.exists() and not overwrite:
-        raise ScengenError(
-            f"{str(run_dir)!r} already holds a trained model; use --resume to continue it, "
-            "--overwrite to replace it, or another --out"
-        )
     seed = 0 if seed is None else seed
 
     data_cfg = data_config(
@@ -187,7 +186,14 @@ def train_cmd(
     bar = ProgressLine()
     try:
         meta = _train.train_run(
-            data_cfg, model_cfg, train_cfg, run_dir, seed=seed, resume=resume, progress=bar
+            data_cfg,
+            model_cfg,
+            train_cfg,
+            run_dir,
+            seed=seed,
+            resume=resume,
+            overwrite=overwrite,
+            progress=bar,
         )
     finally:
         bar.close()
