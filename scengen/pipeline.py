@@ -329,6 +329,7 @@ def run_job(
             d,
             seed=job.seed,
             resume=resume,
+            overwrite=not resume,  # the job folder is this pipeline's own output
             progress=lambda info: say(job.name, "train", {"event": "progress", **info}),
         )
         finish("train", t0)
