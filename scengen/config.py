@@ -9,6 +9,7 @@ error that names the key, and merges CLI overrides.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import types
 import typing
@@ -61,6 +62,35 @@ def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ScengenError(f"config file {str(p)!r} must hold a mapping, got {type(data).__name__}")
     return data
+
+
+#: the top-level keys of a single-job config file (each section is validated by its stage)
+SECTIONS = (
+    "seed",
+    "data",
+    "model",
+    "train",
+    "generate",
+    "reduce",
+    "export",
+    "evaluate",
+    "decision",
+    "report",
+)
+
+
+def check_keys(mapping: dict[str, Any], allowed: Any, where: str) -> None:
+    """Raise naming the first key of ``mapping`` that is not in ``allowed`` (with a suggestion)."""
+    allowed = list(allowed)
+    unknown = [k for k in mapping if k not in allowed]
+    if not unknown:
+        return
+    key = unknown[0]
+    close = difflib.get_close_matches(str(key), [str(a) for a in allowed], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ScengenError(
+        f"{where}: unknown key {key!r}{hint}; allowed keys are {sorted(map(str, allowed))}"
+    )
 
 
 def _coerce(value: Any, tp: Any, where: str) -> Any:
@@ -135,11 +165,7 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config") 
         raise ScengenError(f"{where} must be a mapping of settings, got {data!r}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise ScengenError(
-            f"{where}: unknown key {unknown[0]!r}; allowed keys are {sorted(fields)}"
-        )
+    check_keys(dict(sorted(data.items(), key=lambda kv: str(kv[0]))), fields, where)
     kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()}
     if kwargs.get("seed") is not None:  # every section's ``seed`` is a seed
         kwargs["seed"] = check_seed(kwargs["seed"], f"{where}.seed")

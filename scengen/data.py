@@ -61,6 +61,8 @@ TIMESTAMP = "timestamp"
 CONDITIONS = ("month", "season")
 #: season names of the labels 0..3 of ``labels(p, "season")``
 SEASONS = ("DJF", "MAM", "JJA", "SON")
+#: dropped dates listed in metadata (all are counted)
+SUMMARY_DATES = 20
 #: values within this distance outside [0, 1] are rounding, clipped without counting [p.u.]
 RANGE_TOL = 1e-9
 
@@ -109,6 +111,8 @@ class Profiles:
         Path of the CSV the profiles came from.
     n_dropped_days : int
         Days dropped because a step was missing.
+    dropped_dates : numpy.ndarray
+        ``datetime64[D]`` dates of the dropped days.
     n_clipped : int
         Values clipped into [0, 1] (only with ``clip=True``).
     fingerprint : str
@@ -128,6 +132,7 @@ class Profiles:
     start_minute: int = 0
     source: str = ""
     n_dropped_days: int = 0
+    dropped_dates: np.ndarray | None = None
     n_clipped: int = 0
     fingerprint: str = ""
     utc_offset: str | None = None
@@ -136,6 +141,9 @@ class Profiles:
     def __post_init__(self) -> None:
         self.values = np.asarray(self.values, dtype=np.float64)
         self.dates = np.asarray(self.dates, dtype="datetime64[D]")
+        self.dropped_dates = np.asarray(
+            [] if self.dropped_dates is None else self.dropped_dates, dtype="datetime64[D]"
+        )
         if self.capacities is None:
             self.capacities = np.ones(self.values.shape[1])
         self.capacities = np.asarray(self.capacities, dtype=np.float64)
@@ -170,9 +178,21 @@ class Profiles:
             start_minute=self.start_minute,
             source=self.source,
             n_dropped_days=self.n_dropped_days,
+            dropped_dates=self.dropped_dates,
             n_clipped=self.n_clipped,
             utc_offset=self.utc_offset,
             extra=dict(self.extra),
+        )
+
+    def dropped_note(self, first: int = 3) -> str | None:
+        """One line on the dropped days (count and first dates), ``None`` when none were."""
+        if not self.n_dropped_days:
+            return None
+        dates = ", ".join(str(d) for d in self.dropped_dates[:first])
+        more = ", ..." if self.n_dropped_days > first else ""
+        return (
+            f"{str(self.source)!r}: dropped {self.n_dropped_days} incomplete day(s) (a step missing "
+            f"or empty): {dates}{more}"
         )
 
     def to_scenarios(self, **metadata: Any) -> ScenarioSet:
@@ -212,6 +232,9 @@ class DataConfig:
         Share of days held out for evaluation.
     min_days : int, default 10
         Fewest complete days accepted.
+    units : str, optional
+        Units of the file's values, recorded with the outputs (default: from a column-name
+        suffix such as ``_mw`` or ``_mwh``, else ``"file units"``; ``"p.u."`` without capacity).
     """
 
     path: str | None = None
@@ -221,6 +244,7 @@ class DataConfig:
     clip: bool = False
     test_fraction: float = 0.2
     min_days: int = 10
+    units: str | None = None
 
 
 def load_from_config(cfg: DataConfig) -> Profiles:
@@ -234,6 +258,7 @@ def load_from_config(cfg: DataConfig) -> Profiles:
         capacity=cfg.capacity,
         clip=cfg.clip,
         min_days=cfg.min_days,
+        units=cfg.units,
     )
 
 
@@ -514,14 +539,20 @@ def _mode(a: np.ndarray) -> int:
     return int(u[np.argmax(c)])
 
 
+#: units recorded when neither the column names nor ``units`` say what they are
+UNKNOWN_UNITS = "file units"
+
+
 def _units(sites: list[str], capacity: Any) -> str:
+    """Units of the file's values: ``p.u.`` without capacity, else the column names' common
+    unit suffix (``wind_mwh`` -> ``MWh/h``), else :data:`UNKNOWN_UNITS`."""
     if capacity is None:
         return "p.u."
     found = set()
     for s in sites:
         low = s.lower()
-        found.add(next((u for k, u in _UNIT_SUFFIXES.items() if low.endswith(k)), "MW"))
-    return found.pop() if len(found) == 1 else "MW"
+        found.add(next((u for k, u in _UNIT_SUFFIXES.items() if low.endswith(k)), UNKNOWN_UNITS))
+    return found.pop() if len(found) == 1 else UNKNOWN_UNITS
 
 
 def _capacities(capacity: Any, df: pd.DataFrame, source: str) -> np.ndarray | None:
@@ -595,6 +626,7 @@ def load_profiles(
     capacity: Any = None,
     clip: bool = False,
     min_days: int = 10,
+    units: str | None = None,
 ) -> Profiles:
     """Read a measurement CSV and build daily per-unit profiles.
 
@@ -617,19 +649,23 @@ def load_profiles(
         raising.
     min_days : int, default 10
         Fewest complete days accepted.
+    units : str, optional
+        Units of the file's values (see :class:`DataConfig`).
 
     Returns
     -------
     Profiles
         ``values`` of shape ``(n_days, n_sites, 24 h / step)`` for the complete local days;
-        days with a missing step are dropped and counted in ``n_dropped_days``.
+        days with a missing step are dropped, counted in ``n_dropped_days`` and listed in
+        ``dropped_dates``.
 
     Raises
     ------
     FileNotFoundError, ScengenError
         Every problem of :func:`read_measurements`; a step that does not divide 24 h; a
-        timestamp off the step grid; a bad ``resolution`` or ``capacity``; a value outside
-        [0, 1] after scaling (without ``clip``); fewer than ``min_days`` complete days.
+        timestamp off the step grid; days written at a coarser step than the file's (mixed
+        resolutions); a bad ``resolution`` or ``capacity``; a value outside [0, 1] after scaling
+        (without ``clip``); fewer than ``min_days`` complete days.
     """
     name = str(path)
     df, lines, info = _read(path, sites)
@@ -664,6 +700,7 @@ def load_profiles(
             f"grid (steps at {_hhmm(phase0 // _MIN_NS)} + k x {step} min)"
         )
     start_minute = int(phase0 // _MIN_NS)
+    _check_one_resolution(name, t_ns, step_ns)
 
     if resolution is None:
         res = step
@@ -691,7 +728,10 @@ def load_profiles(
     coarse_missing = np.isnan(arr).reshape(len(days), n_steps, k, -1).any(axis=(2, 3))
     complete = ~coarse_missing.any(axis=1)
     caps = _capacities(capacity, df, name)
-    units = _units(site_names, capacity)
+    if units is not None and (not isinstance(units, str) or not units.strip()):
+        raise ScengenError(f"units {units!r} must be a non-empty text such as 'MW'")
+    units = "p.u." if caps is None else (units.strip() if units else _units(site_names, capacity))
+    dropped = days[~complete].astype("datetime64[D]")
     n_complete = int(complete.sum())
     n_dropped = len(days) - n_complete
     if n_complete < min_days:
@@ -737,6 +777,7 @@ def load_profiles(
         start_minute=start_minute,
         source=name,
         n_dropped_days=int(n_dropped),
+        dropped_dates=dropped,
         n_clipped=n_out,
         utc_offset=utc_offset,
         extra={
@@ -747,6 +788,39 @@ def load_profiles(
     )
 
 
+def _check_one_resolution(name: str, t_ns: np.ndarray, step_ns: int) -> None:
+    """Raise when whole days are written at a coarser step than the file's ``step_ns``.
+
+    Such days (e.g. an hourly year in a 30-min file) would all be dropped as incomplete. A day
+    counts as coarse when its timestamps are evenly spaced at a multiple of the step and cover
+    the whole day; days with a few gaps are not.
+    """
+    day = t_ns // _DAY_NS
+    diff = np.diff(t_ns)
+    same = day[1:] == day[:-1]
+    if not same.any():
+        return
+    d = pd.Series(diff[same]).groupby(day[1:][same])
+    lo, hi = d.min(), d.max()
+    rows = pd.Series(day).value_counts()
+    coarse = lo.index[
+        (lo.to_numpy() == hi.to_numpy())
+        & (lo.to_numpy() > step_ns)
+        & (rows.reindex(lo.index).to_numpy() * lo.to_numpy() == _DAY_NS)
+    ]
+    if coarse.size == 0:
+        return
+    coarse = np.sort(coarse.to_numpy())
+    steps = sorted({int(lo[c] // _MIN_NS) for c in coarse})
+    first = ", ".join(str(np.datetime64(int(c), "D")) for c in coarse[:3])
+    raise ScengenError(
+        f"{name!r} mixes resolutions: {coarse.size} day(s) are written at a "
+        f"{'/'.join(map(str, steps))}-min step (first: {first}), the rest at "
+        f"{step_ns // _MIN_NS} min; they would all be dropped as incomplete. Resample the file "
+        "to one step before loading it"
+    )
+
+
 def _hhmm(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
@@ -754,23 +828,30 @@ def _hhmm(minute: int) -> str:
 def summary(profiles: Profiles) -> dict[str, Any]:
     """Plain-value description of Profiles, for ``metadata.json`` and the report.
 
-    Keys: ``source, sites, capacities, units, step_minutes, first_date, last_date, n_days,
-    n_dropped_days, n_clipped, fingerprint, utc_offset``.
+    Keys: ``source, sites, capacities, units, step_minutes, start_minute, n_steps,
+    first_date, last_date, n_days, n_dropped_days, dropped_dates`` (the first
+    :data:`SUMMARY_DATES`), ``n_clipped, fingerprint, utc_offset, utc_offsets`` (every offset
+    found in the file, e.g. both of daylight saving time) and the ``extra`` values.
     """
     p = profiles
     return {
-        "source": p.source,
+        "source": str(p.source),
         "sites": list(p.sites),
         "capacities": [float(c) for c in p.capacities],
         "units": p.units,
         "step_minutes": int(p.step_minutes),
+        "start_minute": int(p.start_minute),
+        "n_steps": int(p.n_steps),
         "first_date": str(p.dates.min()) if p.n_days else None,
         "last_date": str(p.dates.max()) if p.n_days else None,
         "n_days": p.n_days,
         "n_dropped_days": int(p.n_dropped_days),
+        "dropped_dates": [str(d) for d in p.dropped_dates[:SUMMARY_DATES]],
         "n_clipped": int(p.n_clipped),
         "fingerprint": p.fingerprint,
         "utc_offset": p.utc_offset,
+        "utc_offsets": list(p.extra.get("utc_offsets", [])),
+        **{k: v for k, v in p.extra.items() if k != "utc_offsets"},
     }
 
 

@@ -1056,6 +1056,8 @@ def _heldout_from_csv(
         min_days=1,  # any complete day is an observation
     )
     heldout = prof.to_scenarios(role="heldout")
+    if prof.n_dropped_days:
+        heldout.metadata["dropped_note"] = prof.dropped_note()
     train = None
     src = (scenarios.metadata.get("source_run") if scenarios is not None else None) or None
     if src and not _is_run_dir(Path(src)):

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from scengen import _io
-from scengen.config import from_dict, load_yaml, resolve_relative, to_dict
+from scengen.config import SECTIONS, check_keys, from_dict, load_yaml, resolve_relative, to_dict
 from scengen.data import DataConfig
 from scengen.errors import ScengenError
 from scengen.evaluate import EvaluateConfig
@@ -130,11 +130,7 @@ def load_batch(path: str | Path) -> BatchConfig:
     base = path.resolve().parent
     allowed_top = {"output", "defaults", "jobs"}
     if "jobs" in raw:
-        unknown = sorted(set(raw) - allowed_top)
-        if unknown:
-            raise ScengenError(
-                f"{path}: unknown top-level key {unknown[0]!r}; allowed are {sorted(allowed_top)}"
-            )
+        check_keys(raw, allowed_top, f"{path}: top level")
         defaults = raw.get("defaults") or {}
         if not isinstance(defaults, dict):
             raise ScengenError(f"{path}: 'defaults' must be a mapping, got {defaults!r}")
@@ -143,6 +139,7 @@ def load_batch(path: str | Path) -> BatchConfig:
             raise ScengenError(f"{path}: 'jobs' must be a non-empty list of jobs")
         output = str(raw.get("output", "reports"))
     else:
+        check_keys(raw, (*SECTIONS, "output", "name"), str(path))
         defaults, output = {}, str(raw.pop("output", "reports"))
         items = [{"name": path.stem, **raw}]
         raw = {}

@@ -684,26 +684,6 @@ class _Metrics:
 # ---------------------------------------------------------------------- training
 
 
-def _data_summary(p: Any, train: Any, test: Any) -> dict[str, Any]:
-    return {
-        "source": str(p.source),
-        "sites": list(p.sites),
-        "capacities": [float(c) for c in p.capacities],
-        "units": p.units,
-        "step_minutes": int(p.step_minutes),
-        "start_minute": int(p.start_minute),
-        "n_steps": int(p.n_steps),
-        "first_date": str(p.dates.min()),
-        "last_date": str(p.dates.max()),
-        "n_days": int(p.n_days),
-        "n_dropped_days": int(p.n_dropped_days),
-        "n_clipped": int(p.n_clipped),
-        "n_train": int(train.n_days),
-        "n_test": int(test.n_days),
-        "fingerprint": p.fingerprint,
-    }
-
-
 def _check_resume(ckpt: dict[str, Any], profiles: Any, model_cfg, train_cfg, seed: int) -> None:
     where = "cannot resume"
     if list(ckpt["sites"]) != list(profiles.sites):
@@ -818,7 +798,8 @@ def train_run(
         Retrain in a run directory that already holds a checkpoint.
     progress : callable, optional
         Called with a dict ``{"step", "steps", "critic_loss", "wasserstein",
-        "gradient_penalty", "generator_loss", "elapsed", "eta"}`` at every logged step.
+        "gradient_penalty", "generator_loss", "elapsed", "eta"}`` at every logged step, and
+        once with ``{"event": "note", "text": ...}`` when days of the data were dropped.
 
     Raises
     ------
@@ -865,6 +846,8 @@ def train_run(
     device = resolve_device(train_cfg.device)
 
     profiles = _data.load_from_config(data_cfg)
+    if progress is not None and profiles.n_dropped_days:
+        progress({"event": "note", "text": profiles.dropped_note()})
     if old is not None:
         _check_resume(old, profiles, model_cfg, train_cfg, seed)
     train_days, test_days = _data.split_days(profiles, data_cfg.test_fraction, seed)
@@ -938,7 +921,11 @@ def _train_loop(
     first, stop = modelled_steps(train_days.values) if cfg.fixed_zeros else (0, train_days.n_steps)
     values = train_days.values[:, :, first:stop]  # the steps the networks see
     n_steps = stop - first
-    summary = _data_summary(profiles, train_days, test_days)
+    summary = {
+        **_data.summary(profiles),
+        "n_train": int(train_days.n_days),
+        "n_test": int(test_days.n_days),
+    }
 
     torch.manual_seed(seed)
     gen, critic = build_models(model_cfg, n_sites, n_steps, n_labels)

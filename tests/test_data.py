@@ -326,7 +326,8 @@ def test_capacity_variants(tmp_path, capacity, expected):
     p = load_profiles(f, capacity=capacity)
     np.testing.assert_allclose(p.capacities, expected)
     np.testing.assert_allclose(p.values, vals)
-    assert p.units == "MW"
+    assert p.units == "file units"  # nobody said MW (issue 16)
+    assert load_profiles(f, capacity=capacity, units="MW").units == "MW"
     np.testing.assert_allclose(p.to_scenarios().in_units(), data)
 
 
@@ -450,6 +451,13 @@ def test_summary_plain_values(pv_csv):
         "n_clipped",
         "fingerprint",
         "utc_offset",
+        # issue 16: what the README says metadata records
+        "start_minute",
+        "n_steps",
+        "dropped_dates",
+        "utc_offsets",
+        "native_step_minutes",
+        "n_rows",
     }
     assert json.loads(json.dumps(s)) == s
     assert (s["first_date"], s["last_date"], s["n_days"]) == ("2020-01-01", "2020-02-29", 60)
@@ -523,7 +531,7 @@ def test_data_config_merges_flags(wind_csv):
     with pytest.raises(ScengenError, match="unknown key 'site'"):
         data_config({"site": ["wf1"]}, None)
     p = load_from_config(data_config({}, str(wind_csv), capacity="1,1"))
-    assert p.units == "MW" and p.n_days == 60
+    assert p.units == "file units" and p.n_days == 60
 
 
 def test_unnamed_column_and_spaces_in_header(tmp_path):

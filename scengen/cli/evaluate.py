@@ -160,6 +160,8 @@ def evaluate_cmd(
             clip=clip,
         )
     heldout, train = ev.heldout_from(against, scenarios, data=data)
+    if heldout.metadata.get("dropped_note"):
+        echo_err(f"note: {heldout.metadata['dropped_note']}")
     result = ev.evaluate_with_config(scenarios, heldout, train, settings, seed=seed)
     dres = None
     if decision is not None:

@@ -15,7 +15,14 @@ from typing import Any
 import click
 
 from scengen import __version__
-from scengen.config import SEED_MAX, check_seed, load_yaml, resolve_relative
+from scengen.config import (
+    SECTIONS,
+    SEED_MAX,
+    check_keys,
+    check_seed,
+    load_yaml,
+    resolve_relative,
+)
 from scengen.errors import ScengenError
 
 #: exceptions that are the user's input, shown as one line without a traceback
@@ -119,6 +126,7 @@ def read_config(config_path: Path | None) -> dict[str, Any]:
     if config_path is None:
         return {}
     conf = load_yaml(config_path)
+    check_keys(conf, SECTIONS, f"config file {str(config_path)!r}")
     data = conf.get("data")
     if isinstance(data, dict) and isinstance(data.get("path"), str):
         data["path"] = resolve_relative(data["path"], Path(config_path).parent)

@@ -39,6 +39,8 @@ def load_input(path: Path, *, normalize: bool, data_section: dict, **flags):
 
     cfg = data_config(data_section, str(path), **flags)
     profiles = load_from_config(cfg)
+    if profiles.n_dropped_days:
+        echo_err(f"note: {profiles.dropped_note()}")
     return profiles.to_scenarios(source=str(path))
 
 

@@ -56,6 +56,8 @@ class _Display:
             echo_err(f"{stamp} done in {info['seconds']:.1f}s {extra}".rstrip())
         elif ev == "error":
             echo_err(f"{stamp} FAILED: {info['error']}")
+        elif ev == "note":
+            echo_err(f"{stamp} note: {info['text']}")
 
 
 @cli.command("run")

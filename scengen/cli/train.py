@@ -41,6 +41,10 @@ class ProgressLine:
         self.every_s, self.last, self.shown = every_s, 0.0, False
 
     def __call__(self, info: dict[str, Any]) -> None:
+        if info.get("event") == "note":
+            self.close()
+            click.echo(f"note: {info['text']}", err=True)
+            return
         step, steps = info["step"], info["steps"]
         now = time.perf_counter()
         if not self.tty and now - self.last < self.every_s and step != steps:
