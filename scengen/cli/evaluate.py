@@ -73,6 +73,12 @@ _RESERVED = ("decision", "decision_ks")
     multiple=True,
     help="K values of the decision test (repeatable) [default: 1 5 10 20].",
 )
+@click.option(
+    "--allow-train-days",
+    is_flag=True,
+    help="Score against days that the scenarios' model trained on (an error otherwise: such "
+    "scores overstate realism).",
+)
 @overwrite_option("evaluation (evaluation.csv / .json, decision.csv / .json)")
 @seed_option()
 @config_option
@@ -87,6 +93,7 @@ def evaluate_cmd(
     clip: bool | None,
     decision: str | None,
     decision_ks: tuple[int, ...],
+    allow_train_days: bool,
     overwrite: bool,
     seed: int,
     config_path: Path | None,
@@ -159,7 +166,9 @@ def evaluate_cmd(
             resolution=resolution,
             clip=clip,
         )
-    heldout, train = ev.heldout_from(against, scenarios, data=data)
+    heldout, train = ev.heldout_from(
+        against, scenarios, data=data, allow_train_days=allow_train_days
+    )
     if heldout.metadata.get("dropped_note"):
         echo_err(f"note: {heldout.metadata['dropped_note']}")
     result = ev.evaluate_with_config(scenarios, heldout, train, settings, seed=seed)
