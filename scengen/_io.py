@@ -201,10 +201,10 @@ OWNED: dict[str, set[str]] = {
     "evaluation": set(_EVALUATION_FILES),
 }
 KIND_NAMES = {
-    "run": "run directory (scengen train)",
-    "scenarios": "scenario directory (scengen generate / reduce)",
-    "export": "export directory (scengen export)",
-    "evaluation": "evaluation directory (scengen evaluate)",
+    "run": "a run directory (scengen train)",
+    "scenarios": "a scenario directory (scengen generate / reduce)",
+    "export": "an export directory (scengen export)",
+    "evaluation": "an evaluation directory (scengen evaluate)",
 }
 
 
@@ -312,16 +312,16 @@ def check_output_dir(
     found = output_kind(p)
     label = KIND_NAMES[kind]
     if not overwrite:
-        extra = f" a {KIND_NAMES[found]}" if found else " files"
+        extra = f" {KIND_NAMES[found]}" if found else " files"
         hint = (
             "pass --overwrite to replace it, or choose another " + what
             if found == kind
-            else f"choose another {what} (it is not a {label})"
+            else f"choose another {what} (it is not {label})"
         )
         raise ScengenError(f"{what} {shown!r} already exists and holds{extra}; {hint}")
     if found != kind:
         raise ScengenError(
-            f"{what} {shown!r} is not a {label} (no scengen metadata of that kind), so "
+            f"{what} {shown!r} is not {label} (no scengen metadata of that kind), so "
             "--overwrite does not apply to it; choose another " + what
         )
     foreign = foreign_entries(p, kind)

@@ -436,7 +436,8 @@ def run_batch(
         except Exception as e:  # a failing job is reported and the others go on
             msg = " ".join(str(e).split()) or type(e).__name__
             outcomes.append(JobOutcome(job.name, out / job.name, ok=False, error=msg))
-            _io.write_text(out / job.name / "error.txt", traceback.format_exc())
+            if (out / job.name / STAGES_JSON).is_file():  # only into a folder of its own
+                _io.write_text(out / job.name / "error.txt", traceback.format_exc())
             if progress:
                 progress(job.name, "error", {"event": "error", "error": msg})
     done = [o.directory for o in outcomes if o.ok]

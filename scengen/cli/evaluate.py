@@ -192,6 +192,7 @@ def evaluate_cmd(
     }
     if "n_in_train" in heldout.metadata:
         inputs["heldout_days_also_in_train"] = heldout.metadata["n_in_train"]
+
     def write(d: Path) -> None:
         ev.write_evaluation(result, d, inputs=inputs)
         if dres is not None:

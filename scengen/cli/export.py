@@ -83,6 +83,12 @@ def export_cmd(
     check_output_dir(out, "export", overwrite=overwrite, inputs=[scen_dir])
     ss = read_scenarios(scen_dir, normalize=ecfg.normalize)
     export(
-        ss, ecfg.format, out, start=ecfg.start, seed=ecfg.seed, overwrite=overwrite, inputs=[scen_dir]
+        ss,
+        ecfg.format,
+        out,
+        start=ecfg.start,
+        seed=ecfg.seed,
+        overwrite=overwrite,
+        inputs=[scen_dir],
     )
     echo_err(f"exported {ss.n_scenarios} scenarios x {ss.n_sites} sites as {ecfg.format} -> {out}")
