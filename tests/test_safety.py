@@ -434,3 +434,32 @@ def test_sigint_saves_a_checkpoint_and_resume_continues(tmp_path, wind_csv):
     assert all((a[k] == b[k]).all() for k in a)
     # the default SIGINT handler is back
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize(
+    "column, value, words",
+    [
+        ("scenario", "s0", "scenario 's0' is not a whole number"),
+        ("scenario", 0.5, "scenario '0.5' is not a whole number"),
+        ("step", -0.5, "step '-0.5' is not a whole number"),
+        ("value", "abc", "value 'abc' is not a number"),
+    ],
+)
+def test_scenario_csv_ids_steps_values_are_checked(scen, tmp_path, column, value, words):
+    import pandas as pd
+
+    df = pd.read_csv(scen / "scenarios.csv")
+    df[column] = df[column].astype(object)
+    df.loc[4, column] = value
+    df.to_csv(scen / "scenarios.csv", index=False)
+    one_line_error(invoke("reduce", scen, "-k", 2, "--out", tmp_path / "r"), "data row 5", words)
+
+
+def test_scenario_files_that_cannot_be_read(scen, tmp_path):
+    (scen / "scenarios.csv").write_text("scenario,site,step,time,value\n")
+    (scen / "scenarios.npz").unlink()
+    one_line_error(invoke("reduce", scen, "-k", 2, "--out", tmp_path / "r"), "no data rows")
+    (scen / "scenarios.csv").unlink()
+    (scen / "scenarios.npz").write_bytes(b"PK\x03\x04 truncated")
+    one_line_error(invoke("reduce", scen, "-k", 2, "--out", tmp_path / "r"), "cannot be read")
+    assert not (tmp_path / "r").exists()
