@@ -948,6 +948,25 @@ def write_evaluation(
     return csv, js
 
 
+def failed_checks(evaluation: dict[str, Any]) -> list[str] | None:
+    """The quality checks that failed in an ``evaluation.json`` payload, as one text each
+    (``"ramp_wasserstein <= 1.5 x history: 0.0051 > 0.0050"``); ``None`` when it has no checks
+    (no reference rows)."""
+    checks = evaluation.get("quality_checks") or []
+    if not checks:
+        return None
+    out = []
+    for c in checks:
+        if not c.get("ok"):
+            op = ">" if "<=" in str(c["check"]) else "<"
+            out.append(f"{c['check']}: {_fmt(c.get('value'))} {op} {_fmt(c.get('limit'))}")
+    return out
+
+
+def _fmt(v: Any) -> str:
+    return "nan" if v is None else f"{float(v):.4g}"
+
+
 def read_evaluation(path: str | os.PathLike) -> dict[str, Any]:
     """The content of ``evaluation.json`` in a directory (or the file itself)."""
     p = Path(path)

@@ -19,6 +19,10 @@ from scengen.cli.main import (
 from scengen.config import from_dict
 from scengen.errors import ScengenError
 
+#: exit status of ``scengen evaluate --strict`` (and ``scengen run --strict``) when a quality
+#: check fails
+STRICT_EXIT = 3
+
 #: keys of the ``evaluate`` config section used by ``scengen run`` (decision test), not here
 _RESERVED = ("decision", "decision_ks")
 
@@ -74,6 +78,12 @@ _RESERVED = ("decision", "decision_ks")
     help="K values of the decision test (repeatable) [default: 1 5 10 20].",
 )
 @click.option(
+    "--strict",
+    is_flag=True,
+    help=f"Exit with status {STRICT_EXIT} when a quality check fails (for pipelines); the "
+    "results are written all the same.",
+)
+@click.option(
     "--allow-train-days",
     is_flag=True,
     help="Score against days that the scenarios' model trained on (an error otherwise: such "
@@ -93,6 +103,7 @@ def evaluate_cmd(
     clip: bool | None,
     decision: str | None,
     decision_ks: tuple[int, ...],
+    strict: bool,
     allow_train_days: bool,
     overwrite: bool,
     seed: int,
@@ -231,6 +242,20 @@ def evaluate_cmd(
     elif inputs.get("heldout_days_also_in_train"):
         echo_err(
             f"warning: {inputs['heldout_days_also_in_train']} of the {heldout.n_scenarios} "
-            "days in the CSV are training days of the model"
+            "days in the CSV are training days of the model",
+            level=0,
         )
     echo_err(f"wrote {target / ev.EVALUATION_CSV} and {target / ev.EVALUATION_JSON}")
+    if strict:
+        failed = ev.failed_checks(result.to_dict())
+        if failed is None:
+            raise ScengenError(
+                "--strict: no quality check could be made (no training days for the references)"
+            )
+        if failed:
+            echo_err(
+                f"quality bar: FAIL ({len(failed)} of {len(result.quality_checks())} checks): "
+                + "; ".join(failed),
+                level=0,
+            )
+            click.get_current_context().exit(STRICT_EXIT)

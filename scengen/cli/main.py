@@ -58,9 +58,18 @@ class ScengenGroup(click.Group):
             sys.exit(130)
 
 
+#: how much the CLI says on stderr: 0 = errors and warnings only (-q), 1 = status and progress
+#: (default), 2 = more detail (-v)
+VERBOSITY = {"level": 1}
+
+
 @click.group(cls=ScengenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="scengen")
-def cli() -> None:
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Only errors, warnings and results (no status, progress)."
+)
+@click.option("-v", "--verbose", is_flag=True, help="More detail on stderr.")
+def cli(quiet: bool, verbose: bool) -> None:
     """scengen: renewable scenarios from measured wind / PV output.
 
     \b
@@ -71,7 +80,14 @@ def cli() -> None:
     export    write scenarios for optimisation tools
     report    self-contained HTML report
     run       the whole pipeline for a batch of jobs
+
+    \b
+    Exit status: 0 done, 1 bad input or a failed job (one line 'Error: ...'), 2 a command-line
+    usage error, 3 a quality check failed (evaluate / run --strict), 130 interrupted.
     """
+    if quiet and verbose:
+        raise ScengenError("give at most one of -q/--quiet and -v/--verbose")
+    VERBOSITY["level"] = 0 if quiet else (2 if verbose else 1)
 
 
 def _seed(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -133,9 +149,16 @@ def read_config(config_path: Path | None) -> dict[str, Any]:
     return conf
 
 
-def echo_err(msg: str) -> None:
-    """Status message on stderr (keeps stdout for results)."""
-    click.echo(msg, err=True)
+def echo_err(msg: str, level: int = 1) -> None:
+    """Message on stderr (keeps stdout for results), shown when the verbosity is at least
+    ``level`` (0: warnings, always shown; 1: status, hidden by -q; 2: detail, shown by -v)."""
+    if VERBOSITY["level"] >= level:
+        click.echo(msg, err=True)
+
+
+def show_progress() -> bool:
+    """Whether progress bars and lines are shown (not under -q)."""
+    return VERBOSITY["level"] >= 1
 
 
 def with_section(config: dict[str, Any], name: str) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from scengen.cli.main import _seed, cli, echo_err
+from scengen.cli.evaluate import STRICT_EXIT
+from scengen.cli.main import _seed, cli, echo_err, show_progress
 from scengen.errors import ScengenError
 
 DEFAULT_BATCH = Path("configs") / "batch.yaml"
@@ -72,6 +73,11 @@ class _Display:
 @click.option("--job", "jobs", multiple=True, help="Run only this job (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Validate the batch and list its jobs, run nothing.")
 @click.option(
+    "--strict",
+    is_flag=True,
+    help=f"Exit with status {STRICT_EXIT} when a job's scenarios fail a quality check.",
+)
+@click.option(
     "--seed",
     type=int,
     default=None,
@@ -84,6 +90,7 @@ def run_cmd(
     force: bool,
     jobs: tuple[str, ...],
     dry_run: bool,
+    strict: bool,
     seed: int | None,
 ) -> None:
     """Run train → generate → reduce → export → evaluate → report for every job.
@@ -115,13 +122,38 @@ def run_cmd(
         for j in batch.jobs:
             click.echo(f"{j.name}: {j.data.path} -> {Path(out or batch.output) / j.name}")
         return
-    outcomes = run_batch(batch, out, force=force, only=list(jobs) or None, progress=_Display())
+    display = _Display() if show_progress() else None
+    outcomes = run_batch(batch, out, force=force, only=list(jobs) or None, progress=display)
     root = Path(out or batch.output)
+    below_bar = []
     for o in outcomes:
         status = "ok" if o.ok else f"FAILED: {o.error}"
+        if o.ok:
+            bar = _quality(o.directory)
+            status += f", {bar}"
+            if bar.startswith("quality bar FAIL"):
+                below_bar.append(o.name)
         click.echo(f"{o.name}: {status} -> {o.directory / 'report.html' if o.ok else o.directory}")
     if (root / "index.html").exists():
         click.echo(f"index: {root / 'index.html'}")
     failed = [o.name for o in outcomes if not o.ok]
     if failed:
         raise click.ClickException(f"{len(failed)} job(s) failed: {', '.join(failed)}")
+    if strict and below_bar:
+        echo_err(
+            f"quality bar failed for {len(below_bar)} job(s): {', '.join(below_bar)}", level=0
+        )
+        click.get_current_context().exit(STRICT_EXIT)
+
+
+def _quality(job_dir: Path) -> str:
+    """``quality bar PASS`` or ``quality bar FAIL: <checks>`` of a job's generated scenarios."""
+    from scengen.evaluate import EVALUATION_JSON, failed_checks, read_evaluation
+
+    f = job_dir / "scenarios" / EVALUATION_JSON
+    if not f.is_file():
+        return "no evaluation"
+    failed = failed_checks(read_evaluation(f))
+    if failed is None:
+        return "no quality checks"
+    return "quality bar PASS" if not failed else "quality bar FAIL: " + "; ".join(failed)

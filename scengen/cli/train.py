@@ -15,6 +15,7 @@ from scengen.cli.main import (
     config_seed,
     read_config,
     seed_option,
+    show_progress,
     with_section,
 )
 from scengen.cli.options import data_config, data_options
@@ -35,12 +36,15 @@ class ProgressLine:
     at most every ``every_s`` seconds and at the end.
     """
 
-    def __init__(self, every_s: float = 30.0, stream: Any = None) -> None:
+    def __init__(self, every_s: float = 30.0, stream: Any = None, enabled: bool = True) -> None:
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.every_s, self.last, self.shown = every_s, 0.0, False
+        self.enabled = enabled
 
     def __call__(self, info: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
         if info.get("event") == "note":
             self.close()
             click.echo(f"note: {info['text']}", err=True)
@@ -187,7 +191,7 @@ def train_cmd(
         checkpoint_every=checkpoint_every,
         max_minutes=max_minutes,
     )
-    bar = ProgressLine()
+    bar = ProgressLine(enabled=show_progress())
     try:
         meta = _train.train_run(
             data_cfg,
