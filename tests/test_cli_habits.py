@@ -91,3 +91,18 @@ def test_run_summary_names_failed_checks_and_strict(tmp_path):
     assert not all(c["ok"] for c in ev["quality_checks"])
     r = invoke("run", cfg, "--out", tmp_path / "o")  # all stages done: skipped, exit 0
     assert r.exit_code == 0 and "quality bar FAIL" in r.output
+
+
+def test_busy_line_for_a_long_step(monkeypatch, capsys):
+    import time
+
+    from scengen.cli import main
+
+    monkeypatch.setitem(main.VERBOSITY, "level", 1)
+    with main.busy("reducing 5 scenarios", after_s=0.05):
+        time.sleep(0.3)
+    assert "reducing 5 scenarios ... 0 s" in capsys.readouterr().err
+    monkeypatch.setitem(main.VERBOSITY, "level", 0)
+    with main.busy("quiet", after_s=0.0):
+        time.sleep(0.1)
+    assert capsys.readouterr().err == ""

@@ -8,6 +8,7 @@ import click
 
 from scengen import _io
 from scengen.cli.main import (
+    busy,
     cli,
     config_option,
     echo_err,
@@ -182,7 +183,8 @@ def evaluate_cmd(
     )
     if heldout.metadata.get("dropped_note"):
         echo_err(f"note: {heldout.metadata['dropped_note']}")
-    result = ev.evaluate_with_config(scenarios, heldout, train, settings, seed=seed)
+    with busy(f"scoring {scenarios.n_scenarios} scenarios against {heldout.n_scenarios} days"):
+        result = ev.evaluate_with_config(scenarios, heldout, train, settings, seed=seed)
     dres = None
     if decision is not None:
         from scengen.pipeline import storage_decision_test
@@ -192,7 +194,8 @@ def evaluate_cmd(
             raise ScengenError(
                 f"--decision-k {bad[0]} must be >= 1 and < the {scenarios.n_scenarios} scenarios"
             )
-        dres = storage_decision_test(scenarios, heldout, train, ks, problem, seed=seed)
+        with busy(f"decision test (storage) at K = {', '.join(map(str, ks))}"):
+            dres = storage_decision_test(scenarios, heldout, train, ks, problem, seed=seed)
     inputs = {
         "scenarios": str(scen_dir),
         "against": str(against),

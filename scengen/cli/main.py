@@ -7,8 +7,11 @@ status 1. Library code never prints.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +162,40 @@ def echo_err(msg: str, level: int = 1) -> None:
 def show_progress() -> bool:
     """Whether progress bars and lines are shown (not under -q)."""
     return VERBOSITY["level"] >= 1
+
+
+@contextlib.contextmanager
+def busy(what: str, after_s: float = 2.0) -> Iterator[None]:
+    """Show ``what ... 12 s`` on stderr while a step whose length is not known runs.
+
+    On a terminal the line appears once the step has taken ``after_s`` and is redrawn every
+    second; elsewhere (logs) one line is printed when it has taken ``after_s``. Hidden by -q.
+    """
+    if not show_progress():
+        yield
+        return
+    tty = sys.stderr.isatty()
+    done = threading.Event()
+    t0 = time.perf_counter()
+
+    def tick() -> None:
+        if done.wait(after_s):
+            return
+        while True:
+            line = f"{what} ... {time.perf_counter() - t0:.0f} s"
+            click.echo("\r" + line if tty else line, err=True, nl=not tty)
+            if not tty or done.wait(1.0):
+                return
+
+    th = threading.Thread(target=tick, daemon=True)
+    th.start()
+    try:
+        yield
+    finally:
+        done.set()
+        th.join()
+        if tty and time.perf_counter() - t0 > after_s:
+            click.echo("", err=True)
 
 
 def with_section(config: dict[str, Any], name: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from scengen.cli.main import (
+    busy,
     cli,
     config_option,
     echo_err,
@@ -135,7 +136,9 @@ def reduce_cmd(
         resolution=resolution,
         clip=clip,
     )
-    res = reduce_with_config(ss, rcfg, seed=0)
+    target = f"K = {rcfg.k}" if rcfg.k is not None else f"distance {rcfg.max_distance}"
+    with busy(f"reducing {ss.n_scenarios} scenarios to {target}"):
+        res = reduce_with_config(ss, rcfg, seed=0)
     write_reduction(res, out, source=str(input_path), overwrite=overwrite, inputs=[input_path])
     check = f"; ot.emd2 check {res.distance_exact:.6g}" if res.distance_exact is not None else ""
     echo_err(

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from scengen.cli.main import (
+    busy,
     cli,
     config_option,
     echo_err,
@@ -72,12 +73,13 @@ def report_cmd(
     for d in run_dirs:
         if not d.exists():
             raise FileNotFoundError(f"run directory {str(d)!r} does not exist")
-    if index:
-        render_index(
-            run_dirs, out, title=rcfg.title or "scengen: batch results", overwrite=overwrite
-        )
-    else:
-        write_report(run_dirs, out, title=rcfg.title, seed=rcfg.seed, overwrite=overwrite)
+    with busy(f"writing the {'index' if index else 'report'} of {len(run_dirs)} run(s)"):
+        if index:
+            render_index(
+                run_dirs, out, title=rcfg.title or "scengen: batch results", overwrite=overwrite
+            )
+        else:
+            write_report(run_dirs, out, title=rcfg.title, seed=rcfg.seed, overwrite=overwrite)
     size = out.stat().st_size
     what = "index" if index else "report"
     echo_err(f"wrote {what} of {len(run_dirs)} run(s) to {out} ({size / 1e6:.2f} MB)")
