@@ -15,8 +15,11 @@ A scenario directory holds
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +80,10 @@ def check_probabilities(
 
 
 def _range_error(where: str, ss_units: str, value: float, cap: float) -> str:
-    shown = f"{value * cap:g} {ss_units} = {value:g} p.u. of capacity {cap:g}" if cap != 1 else (
-        f"{value:g} p.u."
+    shown = (
+        f"{value * cap:g} {ss_units} = {value:g} p.u. of capacity {cap:g}"
+        if cap != 1
+        else (f"{value:g} p.u.")
     )
     return (
         f"{where}: value {shown} is outside [0, capacity]; scenario values are output between 0 "
@@ -298,13 +303,19 @@ def long_frame(ss: ScenarioSet, start: int = 0, stop: int | None = None) -> pd.D
     )
 
 
+def _append_long_csv(ss: ScenarioSet, f: Any, *, header: bool, batch: int = 20_000) -> None:
+    """Append the long CSV rows of ``ss`` to the open text file ``f``, in batches of scenarios
+    (memory bounded); the column header first when ``header``."""
+    for a in range(0, ss.n_scenarios, batch):
+        long_frame(ss, a, a + batch).to_csv(
+            f, index=False, header=header and a == 0, float_format="%.7g"
+        )
+
+
 def _write_long_csv(ss: ScenarioSet, path: Path, batch: int = 20_000) -> None:
     """Write the long CSV in batches of scenarios, keeping memory bounded."""
     with _io.atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
-        for a in range(0, ss.n_scenarios, batch):
-            long_frame(ss, a, a + batch).to_csv(
-                f, index=False, header=(a == 0), float_format="%.7g"
-            )
+        _append_long_csv(ss, f, header=True, batch=batch)
 
 
 def write_scenarios(
@@ -370,6 +381,184 @@ def write_scenarios(
     return Path(out)
 
 
+#: rows of ``probabilities.csv`` formatted at a time by :func:`write_scenarios_stream`
+_PROB_ROWS = 1_000_000
+#: scenarios of a sample formatted by :func:`estimate_dir_bytes` to measure the CSV row length
+_SAMPLE_SCENARIOS = 200
+#: relative allowance of :func:`estimate_dir_bytes` for the CSV rows it does not format
+_CSV_SLACK = 0.05
+
+
+def _digit_chars(n: int) -> int:
+    """Characters of the decimal numbers ``0 .. n-1`` written one after another."""
+    total, lo, d = 0, 0, 1
+    while lo < n:
+        hi = min(n, 10**d)
+        total += (hi - lo) * d
+        lo, d = hi, d + 1
+    return total
+
+
+def estimate_dir_bytes(sample: ScenarioSet, n: int, *, binary: bool = True) -> int:
+    """Size of a scenario directory of ``n`` scenarios like ``sample``, before writing it.
+
+    The length of a ``scenarios.csv`` row is measured on (up to 200 of) the scenarios of
+    ``sample``, plus a 5 % allowance; the ids (``0 .. n-1``), ``probabilities.csv`` (equal weights),
+    ``scenarios.npz`` and ``metadata.json`` are counted exactly or bounded from above.
+
+    Parameters
+    ----------
+    sample : ScenarioSet
+        Scenarios of the set to write (e.g. its first chunk) with its sites, steps, capacities
+        and metadata.
+    n : int
+        Number of scenarios of the directory.
+    binary : bool, default True
+        Count ``scenarios.npz``.
+
+    Returns
+    -------
+    int
+        Estimated size [bytes].
+    """
+    n = int(n)
+    k = min(sample.n_scenarios, _SAMPLE_SCENARIOS)
+    cells = sample.n_sites * sample.n_steps
+    buf = io.StringIO()
+    long_frame(sample, 0, k).to_csv(buf, index=False, float_format="%.7g")
+    header, _, rows = buf.getvalue().partition("\n")
+    id_chars = sum(len(str(int(i))) for i in sample.ids[:k]) * cells
+    per_row = (len(rows.encode("utf-8")) - id_chars) / (k * cells)  # without the id
+    csv = len(header) + 1 + per_row * n * cells * (1 + _CSV_SLACK) + _digit_chars(n) * cells
+    probs = len("scenario,probability\n") + _digit_chars(n) + n * (len(f"{1 / n:.17g}") + 2)
+    meta = len(_io.to_json({**sample.metadata, **sample.describe()})) + 4096
+    npz = n * cells * sample.values.dtype.itemsize + 16 * n + 4096 if binary else 0
+    return int(np.ceil(csv + probs + meta + npz))
+
+
+def write_scenarios_stream(
+    chunks: Iterable[ScenarioSet],
+    out: str | os.PathLike,
+    *,
+    n_scenarios: int,
+    probabilities: Any = None,
+    binary: bool = True,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike] = (),
+    progress: Callable[[int], None] | None = None,
+) -> Path:
+    """Write a scenario directory atomically from consecutive chunks of scenarios.
+
+    The same files, byte for byte, as :func:`write_scenarios` of the concatenated set, holding
+    one chunk (and the ids) in memory at a time: each chunk's rows are appended to
+    ``scenarios.csv`` and its values to the ``values`` member of ``scenarios.npz`` (a ZIP64
+    archive whose ``.npy`` header is written first, for the total shape).
+
+    Parameters
+    ----------
+    chunks : iterable of ScenarioSet
+        The scenarios in order, with the same sites, steps, capacities, units and metadata; the
+        ids of each chunk are those it is written with (the chunks' probabilities are ignored).
+    out : path
+        Directory to create (see :func:`write_scenarios`).
+    n_scenarios : int
+        Total number of scenarios of the chunks.
+    probabilities : array-like, optional
+        ``(n_scenarios,)`` probabilities of the whole set; equal weights when omitted.
+    binary : bool, default True
+        Also write ``scenarios.npz``.
+    overwrite : bool, default False
+        Replace an existing scenario directory.
+    inputs : iterable of paths
+        The inputs of the command; ``out`` may not be, or contain, any of them.
+    progress : callable, optional
+        Called with the number of scenarios written after each chunk.
+
+    Raises
+    ------
+    ScengenError
+        When ``out`` may not be written, or the chunks do not add up to ``n_scenarios``
+        scenarios of one layout; nothing is left at ``out`` then.
+    """
+    n = int(n_scenarios)
+    if n < 1:
+        raise ScengenError(f"n_scenarios = {n} must be >= 1")
+    probs = check_probabilities(probabilities, n)
+    with _io.staging_dir(out, "scenarios", overwrite=overwrite, inputs=inputs) as d:
+        first: ScenarioSet | None = None
+        done, ids, dates = 0, [], []
+        with contextlib.ExitStack() as stack:
+            f = stack.enter_context(open(d / SCENARIOS_CSV, "w", encoding="utf-8", newline=""))
+            zf = (
+                stack.enter_context(zipfile.ZipFile(d / BINARY_NPZ, "w", allowZip64=True))
+                if binary
+                else None
+            )
+            values_member = None
+            for chunk in chunks:
+                if first is None:
+                    first = chunk
+                    if zf is not None:  # as numpy.savez: ZIP_STORED members, forced ZIP64
+                        values_member = stack.enter_context(
+                            zf.open("values.npy", "w", force_zip64=True)
+                        )
+                        shape = (n, first.n_sites, first.n_steps)
+                        np.lib.format.write_array_header_1_0(
+                            values_member,
+                            {
+                                "descr": np.lib.format.dtype_to_descr(first.values.dtype),
+                                "fortran_order": False,
+                                "shape": tuple(int(x) for x in shape),
+                            },
+                        )
+                else:
+                    first.check_compatible(chunk, "chunks of scenarios")
+                    if not np.array_equal(chunk.capacities, first.capacities) or (
+                        chunk.units != first.units or chunk.start_minute != first.start_minute
+                    ):
+                        raise ScengenError("chunks of scenarios have different capacities/units")
+                if done + chunk.n_scenarios > n:
+                    raise ScengenError(f"the chunks hold more than n_scenarios = {n} scenarios")
+                _append_long_csv(chunk, f, header=done == 0)
+                if values_member is not None:
+                    v = np.ascontiguousarray(chunk.values, dtype=first.values.dtype)
+                    values_member.write(v.tobytes())
+                ids.append(chunk.ids)
+                if chunk.dates is not None:
+                    dates.append(chunk.dates)
+                done += chunk.n_scenarios
+                if progress is not None:
+                    progress(done)
+            if first is None or done != n:
+                raise ScengenError(f"the chunks hold {done} scenarios, not n_scenarios = {n}")
+            all_ids = np.concatenate(ids).astype(np.int64, copy=False)
+            f.close()
+            with open(d / PROBABILITIES_CSV, "w", encoding="utf-8", newline="") as pf:
+                for a in range(0, n, _PROB_ROWS):
+                    b = slice(a, a + _PROB_ROWS)
+                    pd.DataFrame({"scenario": all_ids[b], "probability": probs[b]}).to_csv(
+                        pf, index=False, header=a == 0, float_format="%.17g"
+                    )
+            if zf is not None:
+                values_member.close()
+                extra = {
+                    "probabilities": probs,
+                    "ids": all_ids,
+                    "csv_size": np.int64((d / SCENARIOS_CSV).stat().st_size),
+                }
+                for key, val in extra.items():
+                    with zf.open(f"{key}.npy", "w", force_zip64=True) as fid:
+                        np.lib.format.write_array(fid, np.asanyarray(val))
+        meta = {**first.metadata, **first.describe(), "scengen_output": "scenarios"}
+        meta["n_scenarios"] = n
+        if dates:
+            if len(dates) != len(ids):
+                raise ScengenError("some chunks of scenarios have dates and others not")
+            meta["dates"] = [str(x) for x in np.concatenate(dates)]
+        _io.write_json(d / METADATA_JSON, meta)
+    return Path(out)
+
+
 # ---------------------------------------------------------------------- reading
 
 
@@ -403,11 +592,24 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
     values = probs = ids = None
     from_npz = False
     if npz.is_file() and meta:
-        with np.load(npz) as z:
-            if not csv.is_file() or int(z["csv_size"]) == csv.stat().st_size:
-                values, ids = z["values"], z["ids"]
-                probs = z["probabilities"]
-                from_npz = True
+        try:
+            with np.load(npz, allow_pickle=False) as z:
+                if not csv.is_file() or int(z["csv_size"]) == csv.stat().st_size:
+                    values, ids = np.asarray(z["values"], float), z["ids"]
+                    probs = z["probabilities"]
+                    from_npz = True
+        except Exception as e:  # truncated, not a zip, a member missing, pickled objects
+            if not csv.is_file():
+                first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+                raise ScengenError(f"{str(npz)!r} cannot be read ({first})") from None
+            values = probs = ids = None  # the CSV is the primary copy
+        if from_npz and (
+            values.ndim != 3 or np.shape(ids) != values.shape[:1] or np.shape(probs) != np.shape(ids)
+        ):
+            raise ScengenError(
+                f"{str(npz)!r} is inconsistent: values {values.shape}, ids {np.shape(ids)}, "
+                f"probabilities {np.shape(probs)}"
+            )
     sites = meta.get("sites")
     if values is None:
         values, ids, sites = _parse_long_csv(csv, sites, meta)
@@ -443,6 +645,18 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
     return ss
 
 
+def _integer_column(col: pd.Series, csv: Path) -> pd.Series:
+    """``col`` (``scenario`` or ``step``) as int64; an error naming the row of a non-integer."""
+    num = pd.to_numeric(col, errors="coerce")
+    ok = num.notna() & np.isfinite(num) & (num == np.round(num)) & (num.abs() < 2**62)
+    if not ok.all():
+        r = int(np.flatnonzero(~ok.to_numpy())[0])
+        raise ScengenError(
+            f"{str(csv)!r} data row {r + 1}: {col.name} {str(col.iloc[r])!r} is not a whole number"
+        )
+    return num.astype(np.int64)
+
+
 def _parse_long_csv(csv: Path, sites: list[str] | None, meta: dict[str, Any]):
     try:
         df = pd.read_csv(csv, usecols=lambda c: c in {"scenario", "site", "step", "value"})
@@ -453,11 +667,19 @@ def _parse_long_csv(csv: Path, sites: list[str] | None, meta: dict[str, Any]):
         raise ScengenError(
             f"{str(csv)!r} lacks column(s) {sorted(missing)}; expected scenario,site,step,time,value"
         )
+    if len(df) == 0:
+        raise ScengenError(f"{str(csv)!r} has a header but no data rows")
+    for col in ("scenario", "step"):
+        df[col] = _integer_column(df[col], csv)
     if not pd.api.types.is_numeric_dtype(df["value"]):
-        bad = pd.to_numeric(df["value"], errors="coerce").isna() & df["value"].notna()
-        raise ScengenError(
-            f"{str(csv)!r} column 'value' has a non-numeric entry {df['value'][bad].iloc[0]!r}"
-        )
+        num = pd.to_numeric(df["value"], errors="coerce")
+        bad = (num.isna() & df["value"].notna()).to_numpy()
+        if bad.any():
+            r = int(np.flatnonzero(bad)[0])
+            raise ScengenError(
+                f"{str(csv)!r} data row {r + 1}: value {df['value'].iloc[r]!r} is not a number"
+            )
+        df["value"] = num
     if df["value"].isna().any():
         row = int(np.flatnonzero(df["value"].isna().to_numpy())[0])
         raise ScengenError(f"{str(csv)!r} has a missing/NaN value at data row {row + 1}")
@@ -508,7 +730,7 @@ def _parse_long_csv(csv: Path, sites: list[str] | None, meta: dict[str, Any]):
 def _parse_probabilities(pfile: Path, ids: np.ndarray) -> np.ndarray:
     try:
         pdf = pd.read_csv(pfile)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise ScengenError(f"cannot parse {str(pfile)!r}: {str(e).splitlines()[0]}") from None
     if not {"scenario", "probability"} <= set(pdf.columns):
         raise ScengenError(

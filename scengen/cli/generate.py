@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -11,12 +13,16 @@ from scengen.cli.main import (
     cli,
     config_option,
     config_seed,
+    echo_err,
     overwrite_option,
     read_config,
     seed_option,
     with_section,
 )
 from scengen.errors import ScengenError
+
+#: from this many scenarios on, the estimated size and a progress bar are shown on stderr
+PROGRESS_MIN = 50_000
 
 
 @cli.command("generate")
@@ -63,15 +69,18 @@ def generate_cmd(
     units), probabilities.csv (equal), metadata.json and scenarios.npz. The same seed gives
     identical files. Settings may come from the 'generate' section of --config (n, condition).
 
+    The scenarios are written as they are sampled, so any N up to 10 000 000 fits in memory; the
+    size of the output is estimated first and a request that would not fit on the disk is
+    refused. From 50 000 scenarios on, the estimate and a progress bar are shown on stderr. A
+    model whose training has not finished is sampled with a warning.
+
     \b
     Examples:
       scengen generate runs/wind -n 5000 --out runs/wind/scenarios
       scengen generate runs/pv-m -n 1000 --condition 7 --seed 3 --out runs/pv-m/july
     """
-    from scengen._io import check_output_dir
     from scengen.config import from_dict
-    from scengen.generate import GenerateConfig, generate
-    from scengen.scenarios import write_scenarios
+    from scengen.generate import GenerateConfig, format_bytes, generate_to_dir
 
     cfg = read_config(config_path)
     gcfg = from_dict(GenerateConfig, with_section(cfg, "generate"), "config.generate")
@@ -91,14 +100,47 @@ def generate_cmd(
     if not run_dir.exists():
         raise FileNotFoundError(f"run directory {str(run_dir)!r} does not exist")
     out = out if out is not None else run_dir / "scenarios"
-    check_output_dir(out, "scenarios", overwrite=overwrite, inputs=[run_dir])
     t0 = time.perf_counter()
-    ss = generate(run_dir, n, seed=seed, condition=label, batch_size=batch_size, device=device)
-    t1 = time.perf_counter()
-    write_scenarios(ss, out, overwrite=overwrite, inputs=[run_dir])
-    t2 = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        bar: dict[str, Any] = {}
+
+        def progress(info: dict[str, Any]) -> None:
+            if info["done"] == 0:
+                meta = info["metadata"]
+                if meta.get("checkpoint_complete") is False:
+                    run = run_dir if run_dir.is_dir() else run_dir.parent  # or its checkpoint
+                    echo_err(
+                        f"warning: {run} is incomplete ({meta['incomplete']}); resume with "
+                        f"'scengen train --out {run} --resume'"
+                    )
+                if info["n"] >= PROGRESS_MIN:
+                    echo_err(f"writing ~{format_bytes(info['bytes'])} to {out}")
+                    bar["bar"] = stack.enter_context(
+                        click.progressbar(
+                            length=info["n"],
+                            label="scenarios",
+                            show_pos=True,
+                            file=click.get_text_stream("stderr"),
+                        )
+                    )
+                    bar["done"] = 0
+            elif "bar" in bar:
+                bar["bar"].update(info["done"] - bar["done"])
+                bar["done"] = info["done"]
+
+        meta = generate_to_dir(
+            run_dir,
+            n,
+            out,
+            seed=seed,
+            condition=label,
+            batch_size=batch_size,
+            device=device,
+            overwrite=overwrite,
+            progress=progress,
+        )
     click.echo(
-        f"generated {ss.n_scenarios} scenarios ({ss.n_sites} sites x {ss.n_steps} steps, seed "
-        f"{seed}{'' if label is None else f', condition {label}'}) in {t1 - t0:.1f} s, "
-        f"written in {t2 - t1:.1f} s -> {out}"
+        f"generated {meta['n_scenarios']} scenarios ({len(meta['sites'])} sites x "
+        f"{meta['n_steps']} steps, seed {seed}{'' if label is None else f', condition {label}'}) "
+        f"and wrote them in {time.perf_counter() - t0:.1f} s -> {out}"
     )
