@@ -276,7 +276,7 @@ def run_job(
     from scengen import report as _report
     from scengen import train as _train
     from scengen.data import load_split
-    from scengen.scenarios import read_scenarios, write_scenarios
+    from scengen.scenarios import read_scenarios
 
     say = progress or (lambda job, stage, info: None)
     d = out / job.name
@@ -336,9 +336,15 @@ def run_job(
     k = key("generate", job.generate)
     if begin("generate", k, scen_dir / "metadata.json"):
         t0 = time.perf_counter()
-        ss = _generate.generate(d, job.generate.n, seed=job.seed, condition=job.generate.condition)
-        write_scenarios(ss, scen_dir, overwrite=True)
-        finish("generate", t0, n=ss.n_scenarios)
+        _generate.generate_to_dir(
+            d,
+            job.generate.n,
+            scen_dir,
+            seed=job.seed,
+            condition=job.generate.condition,
+            overwrite=True,
+        )
+        finish("generate", t0, n=job.generate.n)
 
     # reduce
     red_dir = d / "reduced"
