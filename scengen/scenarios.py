@@ -312,12 +312,6 @@ def _append_long_csv(ss: ScenarioSet, f: Any, *, header: bool, batch: int = 20_0
         )
 
 
-def _write_long_csv(ss: ScenarioSet, path: Path, batch: int = 20_000) -> None:
-    """Write the long CSV in batches of scenarios, keeping memory bounded."""
-    with _io.atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
-        _append_long_csv(ss, f, header=True, batch=batch)
-
-
 def write_scenarios(
     ss: ScenarioSet,
     out: str | os.PathLike,
@@ -350,35 +344,16 @@ def write_scenarios(
     ScengenError
         When ``out`` may not be written (see :func:`scengen._io.check_output_dir`).
     """
-    with _io.staging_dir(out, "scenarios", overwrite=overwrite, inputs=inputs) as d:
-        _write_long_csv(ss, d / SCENARIOS_CSV)
-        _io.write_csv(
-            d / PROBABILITIES_CSV,
-            pd.DataFrame({"scenario": ss.ids, "probability": ss.probabilities}),
-            float_format="%.17g",
-        )
-        meta = {**ss.metadata, **ss.describe(), "scengen_output": "scenarios"}
-        if ss.dates is not None:
-            meta["dates"] = [str(x) for x in ss.dates]
-        _io.write_json(d / METADATA_JSON, meta)
-        if binary:
-            with _io.atomic_path(d / BINARY_NPZ) as tmp:
-                with open(tmp, "wb") as f:
-                    np.savez(
-                        f,
-                        values=ss.values,
-                        probabilities=ss.probabilities,
-                        ids=ss.ids,
-                        csv_size=np.int64((d / SCENARIOS_CSV).stat().st_size),
-                    )
-        for name, obj in (extra_files or {}).items():
-            if isinstance(obj, pd.DataFrame):
-                _io.write_csv(d / name, obj)
-            elif isinstance(obj, str):
-                _io.write_text(d / name, obj)
-            else:
-                _io.write_json(d / name, obj)
-    return Path(out)
+    return write_scenarios_stream(
+        [ss],
+        out,
+        n_scenarios=ss.n_scenarios,
+        probabilities=ss.probabilities,
+        binary=binary,
+        overwrite=overwrite,
+        inputs=inputs,
+        extra_files=extra_files,
+    )
 
 
 #: rows of ``probabilities.csv`` formatted at a time by :func:`write_scenarios_stream`
@@ -446,6 +421,7 @@ def write_scenarios_stream(
     overwrite: bool = False,
     inputs: Iterable[str | os.PathLike] = (),
     progress: Callable[[int], None] | None = None,
+    extra_files: dict[str, Any] | None = None,
 ) -> Path:
     """Write a scenario directory atomically from consecutive chunks of scenarios.
 
@@ -473,6 +449,8 @@ def write_scenarios_stream(
         The inputs of the command; ``out`` may not be, or contain, any of them.
     progress : callable, optional
         Called with the number of scenarios written after each chunk.
+    extra_files : dict, optional
+        ``{file name: pandas.DataFrame | dict | str}`` written alongside (CSV, JSON or text).
 
     Raises
     ------
@@ -556,6 +534,13 @@ def write_scenarios_stream(
                 raise ScengenError("some chunks of scenarios have dates and others not")
             meta["dates"] = [str(x) for x in np.concatenate(dates)]
         _io.write_json(d / METADATA_JSON, meta)
+        for name, obj in (extra_files or {}).items():
+            if isinstance(obj, pd.DataFrame):
+                _io.write_csv(d / name, obj)
+            elif isinstance(obj, str):
+                _io.write_text(d / name, obj)
+            else:
+                _io.write_json(d / name, obj)
     return Path(out)
 
 
