@@ -17,8 +17,16 @@ A job directory is a run directory (``scengen train``) with, all optional,
 ``export/<format>/``
     exported files.
 
+Every page starts with the verdict, one block per job: the quality checks of the generated and
+the reduced set (value, threshold, PASS/FAIL), the decision test in one line, and the reduced
+scenarios with their probabilities beside the measured held-out days. The sections follow.
+
 A section whose inputs are absent is replaced by a one-line note; a file that cannot be read is
-reported in its section instead of failing the whole report.
+reported in its section instead of failing the whole report. Printed (or saved as PDF), every
+collapsed box is expanded.
+
+The figures are built by ``_fig_*`` functions that return a :class:`matplotlib.figure.Figure`;
+the ``_section_*`` functions embed them in HTML.
 """
 
 from __future__ import annotations
@@ -57,6 +65,24 @@ MAX_GRID_SITES = 16
 MEASURED = "#d95f02"  # orange: measured (held-out) days
 GENERATED = "#1b6ca8"  # blue: generated scenarios
 HISTORY = "#7a7a7a"
+#: the measured days in the verdict's fan chart (neutral, so no scenario colour is mistaken for it)
+MEASURED_FAN = "#4d4d4d"
+#: colours of up to 10 scenarios, most probable first: matplotlib's qualitative tab10 without its
+#: grey (which would read as the measured days) and with black last
+QUALITATIVE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#000000",
+)
+#: most scenarios named in a figure legend (the rest summed in one entry)
+MAX_LEGEND = 10
 
 
 # ---------------------------------------------------------------------- loading
@@ -355,6 +381,413 @@ def _corr(v: np.ndarray) -> np.ndarray:
         return np.corrcoef(flat)
 
 
+# ---------------------------------------------------------------------- figures
+
+
+def _scenario_colours(p: np.ndarray) -> list[str]:
+    """One colour per scenario by probability rank (most probable first).
+
+    Up to :data:`QUALITATIVE`'s 10 colours a qualitative palette (each scenario its own hue);
+    more scenarios get viridis from dark (most probable) to light.
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    p = np.asarray(p, float)
+    rank = np.empty(len(p), dtype=int)
+    rank[np.argsort(-p, kind="stable")] = np.arange(len(p))
+    if len(p) <= len(QUALITATIVE):
+        return [QUALITATIVE[r] for r in rank]
+    cmap = colormaps["viridis"]
+    return [to_hex(cmap(0.9 * r / (len(p) - 1))) for r in rank]
+
+
+def _fleet(values: np.ndarray, capacities: np.ndarray) -> np.ndarray:
+    """Capacity-weighted mean over sites of (n, sites, steps) values: (n, steps) [p.u. of total]."""
+    w = np.asarray(capacities, float)
+    return np.einsum("nst,s->nt", values, w / w.sum())
+
+
+def _probability_legend(
+    fig: Figure, red: ScenarioSet, colours: Sequence[str], extra: Sequence[tuple[Any, str]] = ()
+) -> None:
+    """A legend outside the right edge: the scenarios by decreasing probability with their
+    probabilities (at most :data:`MAX_LEGEND`, the rest summed), then ``extra`` entries."""
+    from matplotlib.lines import Line2D
+
+    p = red.probabilities
+    order = np.argsort(-p, kind="stable")
+    top = order[:MAX_LEGEND]
+    pmax = float(p.max())
+    handles: list[Any] = [Line2D([], [], color=colours[i], lw=_prob_width(p[i], pmax)) for i in top]
+    labels = [f"#{red.ids[i]}   p = {p[i]:.3f}" for i in top]
+    if red.n_scenarios > len(top):
+        rest = order[len(top) :]
+        handles.append(Line2D([], [], color=colours[rest[0]], lw=1.0))
+        labels.append(f"{len(rest)} others: Σp = {float(p[rest].sum()):.3f}")
+    for h, lab in extra:
+        handles.append(h)
+        labels.append(lab)
+    fig.legend(
+        handles,
+        labels,
+        loc="outside right center",
+        fontsize=9,
+        title="scenario, probability",
+        title_fontsize=9,
+        handlelength=2.4,
+    )
+
+
+def _prob_width(p: float, pmax: float) -> float:
+    """Line width of a scenario of probability ``p`` (the most probable: 3.6 pt)."""
+    return 0.9 + 2.7 * (p / pmax if pmax > 0 else 1.0)
+
+
+def _fig_fan(red: ScenarioSet, heldout: Any = None) -> Figure:
+    """The reduced set beside the measured held-out days, capacity-weighted over the sites.
+
+    Parameters
+    ----------
+    red : ScenarioSet
+        The reduced scenarios and their probabilities.
+    heldout : Profiles or ScenarioSet, optional
+        Held-out measured days with the same steps; without them only the reduced set is drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: every held-out day (thin), their 5–95 % band and median. Right: the scenarios
+        (colour by probability rank, see :func:`_scenario_colours`; width grows with the
+        probability) over the held-out band; legend sorted by probability.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    hours = _hours(red)
+    p = red.probabilities
+    pmax = float(p.max())
+    colours = _scenario_colours(p)
+    y_red = _fleet(red.values, red.capacities)
+    meas = None if heldout is None else _fleet(heldout.values, heldout.capacities)
+    if meas is not None:
+        fig = _figure(11.3, 3.25)
+        ax_m, ax_r = fig.subplots(1, 2, sharey=True, width_ratios=(1, 1.2))
+    else:
+        fig = _figure(7.4, 3.25)
+        ax_m, ax_r = None, fig.subplots()
+    extra: list[tuple[Any, str]] = []
+    top = float(np.nanmax(y_red))
+    if meas is not None:
+        q = np.quantile(meas, (0.05, 0.5, 0.95), axis=0)
+        top = max(top, float(np.nanmax(meas)))
+        for row in meas[:MAX_DRAWN]:
+            ax_m.plot(hours, row, color=MEASURED_FAN, lw=0.5, alpha=0.22)
+        for ax in (ax_m, ax_r):
+            ax.fill_between(hours, q[0], q[2], color="#c8c8c8", alpha=0.6, lw=0)
+            ax.plot(hours, q[1], color=MEASURED_FAN, lw=1.8 if ax is ax_m else 1.2, ls="--")
+        ax_m.set_title(f"measured: {meas.shape[0]} held-out days", fontsize=10)
+        ax_m.legend(
+            [
+                Line2D([], [], color=MEASURED_FAN, lw=0.6, alpha=0.5),
+                Patch(color="#c8c8c8"),
+                Line2D([], [], color=MEASURED_FAN, lw=1.8, ls="--"),
+            ],
+            ["one day", "5–95 %", "median"],
+            fontsize=8,
+            loc="upper left",
+        )
+        extra = [
+            (Patch(color="#c8c8c8"), "held-out 5–95 %"),
+            (Line2D([], [], color=MEASURED_FAN, lw=1.2, ls="--"), "held-out median"),
+        ]
+    order = np.argsort(p, kind="stable")[-MAX_DRAWN:]  # least probable first, drawn below
+    for i in order:
+        ax_r.plot(hours, y_red[i], color=colours[i], lw=_prob_width(p[i], pmax), alpha=0.95)
+    ax_r.set_title(
+        f"reduced set: K = {red.n_scenarios} scenario{'s' if red.n_scenarios != 1 else ''}",
+        fontsize=10,
+    )
+    unit = "output [p.u.]" if red.n_sites == 1 else "output, all sites\n[p.u. of total capacity]"
+    for ax in (ax_m, ax_r):
+        if ax is None:
+            continue
+        ax.set_xlabel("hour of day")
+        ax.set_xlim(hours[0], hours[-1])
+        ax.set_ylim(0, max(0.05, top) * 1.05)
+        ax.grid(alpha=0.3)
+    (ax_m if ax_m is not None else ax_r).set_ylabel(unit)
+    _probability_legend(fig, red, colours, extra)
+    return fig
+
+
+def _fig_training(m: pd.DataFrame, panels: Sequence[tuple[str, str, str]]) -> Figure:
+    """Training curves, one panel per ``(column, title, formula)`` of ``metrics.csv``.
+
+    Short runs (fewer than 60 logged rows) are drawn as solid lines with a marker per row; longer
+    ones as the logged values (faint) and their moving mean.
+    """
+    fig, axes = _grid(len(panels), 4.6, 2.7, 2)
+    step = m["step"].to_numpy()
+    for ax, (col, title, formula) in zip(axes, panels, strict=True):
+        y = m[col].to_numpy(float)
+        w = max(1, len(y) // 30)
+        if w > 1:
+            ax.plot(step, y, color=GENERATED, alpha=0.35, lw=0.8, label="logged")
+            sm = pd.Series(y).rolling(w, center=True, min_periods=1).mean()
+            ax.plot(step, sm, color=GENERATED, lw=1.8, label=f"moving mean ({w} rows)")
+            ax.legend(fontsize=7)
+        else:
+            ax.plot(step, y, color=GENERATED, lw=1.6, marker="o", ms=4.5, label="logged")
+        ax.set_title(f"{title}: {formula}", fontsize=9)
+        ax.set_xlabel("generator step")
+        ax.set_ylabel(title)
+        ax.grid(alpha=0.3)
+    return fig
+
+
+# ---------------------------------------------------------------------- verdict
+
+#: plain words for the quality checks of :meth:`scengen.evaluate.EvaluationResult.quality_checks`
+#: (first match of a part of the check's name)
+CHECK_MEANING = (
+    ("wasserstein <= 1.00 x history", "as close to the held-out days as resampled history"),
+    ("autocorr_error", "hour-to-hour persistence (autocorrelation)"),
+    ("ramp_wasserstein", "ramp rates"),
+    ("copula", "closer than a Gaussian-copula baseline"),
+    ("nn_distance", "not copies of training days"),
+)
+
+
+def _quality_checks(ev: dict[str, Any] | None) -> pd.DataFrame | None:
+    """The quality checks of an ``evaluation.json`` (columns ``check, value, limit, ok``).
+
+    Files without a ``quality_checks`` list get them recomputed from their table; ``None`` when
+    that is not possible either. An empty frame: the evaluation had no reference rows.
+    """
+    if not ev:
+        return None
+    cols = ["check", "value", "limit", "ok"]
+    qc = ev.get("quality_checks")
+    if isinstance(qc, list):
+        rows = [r for r in qc if isinstance(r, dict) and "check" in r]
+        df = pd.DataFrame(rows, columns=cols)
+        df["value"] = pd.to_numeric(df["value"], errors="coerce")
+        df["limit"] = pd.to_numeric(df["limit"], errors="coerce")
+        df["ok"] = [isinstance(v, (bool, np.bool_)) and bool(v) for v in df["ok"]]
+        return df
+    table = ev.get("table")
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        return None
+    from scengen.evaluate import EvaluationResult
+
+    try:
+        t = pd.DataFrame(table).T.apply(pd.to_numeric, errors="coerce")
+        nn = ev.get("heldout_nn_distance")
+        res = EvaluationResult(
+            table=t, heldout_nn_distance=float(nn) if nn is not None else float("nan")
+        )
+        return res.quality_checks()
+    except (KeyError, AttributeError, TypeError, ValueError):
+        return None
+
+
+def _check_words(name: str) -> tuple[str, str, str]:
+    """``(check with ≤ ≥ ×, comparison sign, plain words)`` of a quality check's name."""
+    pretty = name.replace("<=", "≤").replace(">=", "≥").replace(" x ", " × ")
+    sign = "≤" if "<=" in name else "≥" if ">=" in name else ""
+    meaning = next((m for key, m in CHECK_MEANING if key in name), "")
+    return pretty, sign, meaning
+
+
+def _checks_table(sets: Sequence[tuple[str, pd.DataFrame]]) -> str:
+    """One row per quality check: what it tests, its threshold and, per set, PASS/FAIL and the
+    value (the threshold in each cell when the sets' thresholds differ)."""
+    names: list[str] = []
+    for _, df in sets:
+        names += [c for c in df["check"] if c not in names]
+    by_set = [{r.check: r for r in df.itertuples()} for _, df in sets]
+    head = ["check", "what it tests", "threshold"]
+    for (label, df), _ in zip(sets, by_set, strict=True):
+        n_ok = int(df["ok"].sum())
+        head.append(f"{label}<br><small>{n_ok} of {len(df)} pass</small>")
+    out = ['<table class="checks"><thead><tr>']
+    out += [f"<th>{h if '<br>' in h else _e(h)}</th>" for h in head]
+    out.append("</tr></thead><tbody>")
+    for name in names:
+        pretty, sign, meaning = _check_words(name)
+        limits = [float(b[name].limit) for b in by_set if name in b]
+        same = all(np.isclose(x, limits[0], rtol=1e-9, equal_nan=True) for x in limits)
+        thr = f"{sign} {_fmt(limits[0])}" if limits and same else "per set"
+        cells = [
+            f'<th class="rowhead">{_e(pretty)}</th>',
+            f'<td class="gloss">{_e(meaning)}</td>',
+            f'<td class="num">{_e(thr)}</td>',
+        ]
+        for b in by_set:
+            r = b.get(name)
+            if r is None:
+                cells.append("<td>–</td>")
+                continue
+            word, cls = ("PASS", "pass") if r.ok else ("FAIL", "fail")
+            own = "" if same else f" ({sign} {_fmt(float(r.limit))})"
+            cells.append(
+                f'<td class="{cls}"><b>{word}</b> {_e(_fmt(float(r.value)))}{_e(own)}</td>'
+            )
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _checks_html(job: Job) -> str:
+    """The quality checks of the generated and the reduced set side by side (or one line why
+    there are none)."""
+    sets: list[tuple[str, pd.DataFrame]] = []
+    unread = []
+    n_heldout = None
+    for what, ev, ss in (
+        ("generated", job.evaluation, job.scenarios),
+        ("reduced", job.reduced_evaluation, job.reduced),
+    ):
+        qc = _quality_checks(ev)
+        if qc is None and ev is not None:
+            unread.append(what)
+        if qc is None or qc.empty:
+            continue
+        n = ev.get("n_scenarios", ss.n_scenarios if ss is not None else None)
+        size = f" ({'N' if what == 'generated' else 'K'} = {_fmt(n)})" if n is not None else ""
+        sets.append((f"{what} set{size}", qc))
+        n_heldout = n_heldout or ev.get("n_heldout")
+    if not sets:
+        if job.evaluation is None and job.reduced_evaluation is None:
+            why = (
+                "could not be read (see Evaluation table)"
+                if job.problem("evaluation")
+                else "not evaluated (no evaluation.json; run scengen evaluate)"
+            )
+        elif unread:
+            why = "evaluation.json records none and they cannot be recomputed from its table"
+        else:
+            why = "none (evaluated without training days, so without the reference rows)"
+        return f'<p class="line"><b>Quality checks:</b> {_e(why)}.</p>'
+    against = f"the {_fmt(n_heldout)} held-out days" if n_heldout else "the held-out days"
+    return (
+        f'<p class="line"><b>Quality checks</b> against {_e(against)} (the project\'s quality '
+        "bar; references: the training days resampled and a Gaussian copula):</p>"
+        + _checks_table(sets)
+    )
+
+
+def _decision_summary(job: Job) -> str:
+    """The decision test in one line of plain text."""
+    res = job.decision
+    if res is None:
+        return (
+            "not run (no decision.json; run scengen evaluate <run>/scenarios --against <run> "
+            "--decision storage)."
+        )
+    t = res.table
+    if not {"kind", "n_scenarios", "gap_to_full_pct", "out_of_sample_cost"} <= set(t.columns):
+        return "decision.json lacks the columns kind, n_scenarios, gap_to_full_pct."
+    full = t[t["kind"] == "full"]
+    red = t[(t["kind"] == "reduced") & np.isfinite(t["gap_to_full_pct"].astype(float))]
+    n_full = f" (N = {int(full['n_scenarios'].iloc[0])})" if len(full) else ""
+    days = f" on the {res.n_heldout} held-out days" if res.n_heldout else " on the held-out days"
+    if red.empty:
+        text = f"only the full set{n_full} was tested (no reduced set)."
+    else:
+        ks = red["n_scenarios"].astype(int).tolist()
+        k_main = job.reduced.n_scenarios if job.reduced is not None else None
+        k_main = k_main if k_main in ks else max(ks)
+        main = red[red["n_scenarios"].astype(int) == k_main].iloc[0]
+        text = (
+            f"storage sized with K = {k_main} scenarios costs {main['gap_to_full_pct']:+.1f} % "
+            f"out of sample vs the full set{n_full}{days}"
+        )
+        others = [
+            f"K = {int(r['n_scenarios'])}: {r['gap_to_full_pct']:+.1f} %"
+            for _, r in red.iterrows()
+            if int(r["n_scenarios"]) != k_main
+        ]
+        text += f" (other sets: {', '.join(others)})." if others else "."
+    oracle = t[t["kind"] == "oracle"]
+    if len(full) and len(oracle):
+        f_cost = float(full["out_of_sample_cost"].iloc[0])
+        o_cost = float(oracle["out_of_sample_cost"].iloc[0])
+        if math.isfinite(f_cost) and math.isfinite(o_cost) and o_cost != 0:
+            text += (
+                f" The full set's own decision costs {100 * (f_cost - o_cost) / abs(o_cost):+.1f} "
+                "% over the best possible one for those days (oracle)."
+            )
+    return text
+
+
+def _fan_html(job: Job) -> str:
+    """The reduced set's fan chart beside the held-out days (or one line why there is none)."""
+    red, te = job.reduced, job.test
+    if red is None:
+        why = (
+            "could not be read (see Reduction)"
+            if job.problem("reduction")
+            else "none (no reduced/; run scengen reduce <run>/scenarios -k 10 --out <run>/reduced)"
+        )
+        return f'<p class="line"><b>Reduced set:</b> {_e(why)}.</p>'
+    note = ""
+    if te is not None and (list(te.sites) != list(red.sites) or te.n_steps != red.n_steps):
+        note, te = _note("The held-out days have other sites or steps; not drawn."), None
+    elif te is None:
+        note = _note("No held-out measured days (profiles.npz is absent); not drawn.")
+    fig = _fig_fan(red, te)
+    over = "" if red.n_sites == 1 else f", output of all {red.n_sites} sites as a share of capacity"
+    beside = f" beside the {te.n_days} held-out measured days (left)" if te is not None else ""
+    caption = (
+        f"The reduced set: K = {red.n_scenarios} scenarios (right){beside}{over}. Colour by "
+        "probability rank, line width grows with the probability; the legend lists the scenarios "
+        "by decreasing probability (the table in Reduction lists them all)."
+    )
+    alt = f"the {red.n_scenarios} reduced scenarios with their probabilities" + (
+        " beside the held-out days" if te is not None else ""
+    )
+    return _img(fig, alt, caption) + note
+
+
+def _verdict_html(job: Job, n: int, heading: str = "") -> str:
+    """The verdict block of one job: quality checks, decision test, reduced set."""
+    parts = [heading]
+    for fn in (
+        _checks_html,
+        lambda j: (
+            f'<p class="line decision"><b>Decision test (battery sizing):</b> '
+            f"{_e(_decision_summary(j))}</p>"
+        ),
+        _fan_html,
+    ):
+        try:
+            parts.append(fn(job))
+        except Exception as e:  # one broken part must not cost the report
+            parts.append(f'<p class="warn">This part failed: {_e(type(e).__name__)}: {_e(e)}</p>')
+    return f'<div class="verdict" id="job{n}-verdict">{"".join(parts)}</div>'
+
+
+def _verdicts(jobs: Sequence[Job], links: dict[str, str] | None = None) -> str:
+    """The top of a report or index page: one verdict block per job (with its name when there
+    are several or ``links`` are given; the name links to the job's report when it has one)."""
+    named = len(jobs) > 1 or links is not None
+    links = links or {}
+    blocks = []
+    for i, job in enumerate(jobs, 1):
+        head = ""
+        if named:
+            name = (
+                f'<a href="{_e(links[job.name])}">{_e(job.name)}</a>'
+                if job.name in links
+                else _e(job.name)
+            )
+            head = f"<h3>{name}</h3>"
+        blocks.append(_verdict_html(job, i, head))
+    return f'<section class="verdicts" id="verdict"><h2>Verdict</h2>{"".join(blocks)}</section>'
+
+
 # ---------------------------------------------------------------------- sections
 
 
@@ -450,21 +883,15 @@ def _section_training(job: Job) -> str:
     panels = [p for p in panels if p[0] in m.columns]
     if not panels:
         return parts[0] + _note(f"metrics.csv has no loss columns (columns: {list(m.columns)}).")
-    fig, axes = _grid(len(panels), 4.6, 2.7, 2)
-    step = m["step"].to_numpy()
-    for ax, (col, title, formula) in zip(axes, panels, strict=True):
-        y = m[col].to_numpy(float)
-        ax.plot(step, y, color=GENERATED, alpha=0.35, lw=0.8, label="logged")
-        w = max(1, len(y) // 30)
-        if w > 1:
-            sm = pd.Series(y).rolling(w, center=True, min_periods=1).mean()
-            ax.plot(step, sm, color=GENERATED, lw=1.8, label=f"moving mean ({w} rows)")
-            ax.legend(fontsize=7)
-        ax.set_title(f"{title}: {formula}", fontsize=9)
-        ax.set_xlabel("generator step")
-        ax.set_ylabel(title)
-        ax.grid(alpha=0.3)
-    parts.append(_img(fig, "training curves", "WGAN-GP training curves (per metrics.csv row)."))
+    short = len(m) < 60
+    parts.append(
+        _img(
+            _fig_training(m, panels),
+            "training curves",
+            "WGAN-GP training curves"
+            + (" (a marker per metrics.csv row)." if short else " (per metrics.csv row)."),
+        )
+    )
     last = m.iloc[-1]
     items = [("steps logged", int(last["step"]))]
     if "time_s" in m.columns and np.isfinite(last["time_s"]):
@@ -705,7 +1132,11 @@ def _eval_tables(ev: dict[str, Any], what: str) -> str:
             "p.u. (the scale for nn_distance: generated scenarios much closer than this to a "
             "training day are copies).</p>"
         )
-    rest = [(k, v) for k, v in ev.items() if k not in ("table", "ratios", "heldout_nn_distance")]
+    qc = _quality_checks(ev)
+    if qc is not None and not qc.empty:
+        parts.append(f"<h4>{_e(what)}: quality checks</h4>" + _checks_table([(what.lower(), qc)]))
+    skip = ("table", "ratios", "heldout_nn_distance", "quality_checks")
+    rest = [(k, v) for k, v in ev.items() if k not in skip]
     if rest:
         parts.append(
             "<details><summary>Evaluation settings</summary>"
@@ -764,6 +1195,73 @@ def _distance_curve(job: Job) -> list[tuple[int, float]]:
     return sorted((k, v) for k, v in pts.items() if math.isfinite(v))
 
 
+def _fig_reduced_sites(red: ScenarioSet, full: ScenarioSet | None, seed: int = 0) -> Figure:
+    """The reduced scenarios per site (the first :data:`MAX_GRID_SITES`), over the full set's
+    5–95 % band when ``full`` (same sites and steps) is given; colours as in :func:`_fig_fan`."""
+    from matplotlib.patches import Patch
+
+    hours = _hours(red)
+    sites = _site_subset(red.n_sites)
+    fig, axes = _grid(len(sites), 3.6, 2.6)
+    p = red.probabilities
+    pmax = float(p.max())
+    colours = _scenario_colours(p)
+    order = np.argsort(p, kind="stable")[-MAX_DRAWN:]
+    for ax, j in zip(axes, sites, strict=True):
+        if full is not None:
+            q = np.quantile(
+                _sample(full.values[:, j], full.probabilities, MAX_STAT_SCENARIOS, seed),
+                (0.05, 0.95),
+                axis=0,
+            )
+            ax.fill_between(hours, q[0], q[1], color="#cccccc", lw=0)
+        for i in order:
+            ax.plot(hours, red.values[i, j], color=colours[i], lw=_prob_width(p[i], pmax))
+        ax.set_title(red.sites[j], fontsize=9)
+        ax.set_xlabel("hour of day")
+        ax.set_ylabel("output [p.u.]")
+        ax.set_xlim(hours[0], hours[-1])
+        ax.set_ylim(0, max(1.0, float(red.values[:, j].max())) * 1.02)
+        ax.grid(alpha=0.3)
+    extra = [(Patch(color="#cccccc"), "full set 5–95 %")] if full is not None else []
+    _probability_legend(fig, red, colours, extra)
+    return fig
+
+
+#: most rows of the probability table
+MAX_TABLE_ROWS = 1000
+
+
+def _probability_table(red: ScenarioSet) -> str:
+    """Every reduced scenario and its probability, most probable first, with its colour in the
+    figures; shown open for up to 30 scenarios, else in a collapsed box (expanded in print)."""
+    p = red.probabilities
+    colours = _scenario_colours(p)
+    order = np.argsort(-p, kind="stable")[:MAX_TABLE_ROWS]
+    pt = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(order) + 1),
+            "scenario": [f"#{red.ids[i]}" for i in order],
+            "probability": p[order],
+            "colour": [
+                f'<span class="swatch" style="background:{colours[i]}"></span>' for i in order
+            ],
+        }
+    )
+    table = _table(
+        pt, cls="probs", formats={"probability": lambda v: f"{v:.4f}"}, raw_html=("colour",)
+    )
+    more = (
+        _note(f"The {MAX_TABLE_ROWS} most probable of {red.n_scenarios} scenarios.")
+        if red.n_scenarios > MAX_TABLE_ROWS
+        else ""
+    )
+    title = f"Probabilities of the {red.n_scenarios} scenarios"
+    if red.n_scenarios <= 30:
+        return f"<h4>{_e(title)}</h4>{table}{more}"
+    return f"<details><summary>{_e(title)}</summary>{table}{more}</details>"
+
+
 def _section_reduction(job: Job) -> str:
     parts = [_problems(job, "reduction")]
     red, full, info = job.reduced, job.scenarios, job.reduction
@@ -786,80 +1284,24 @@ def _section_reduction(job: Job) -> str:
         items = [(k, info[k]) for k in keys if k in info and info[k] is not None]
         parts.append(_kv(items))
     if red is not None:
-        hours = _hours(red)
-        sites = _site_subset(red.n_sites)
-        fig, axes = _grid(len(sites), 3.6, 2.6)
-        p = red.probabilities
-        order = np.argsort(p)
-        pmax = float(p.max())
-        from matplotlib import colormaps
-
-        cmap = colormaps["viridis_r"]
-        for ax, j in zip(axes, sites, strict=True):
-            if full is not None and full.sites == red.sites and full.n_steps == red.n_steps:
-                q = np.quantile(
-                    _sample(full.values[:, j], full.probabilities, MAX_STAT_SCENARIOS, job.seed),
-                    (0.05, 0.95),
-                    axis=0,
-                )
-                ax.fill_between(hours, q[0], q[1], color="#cccccc", lw=0, label="full set 5–95 %")
-            for i in order[-MAX_DRAWN:]:
-                r = p[i] / pmax
-                ax.plot(
-                    hours,
-                    red.values[i, j],
-                    color=cmap(0.15 + 0.85 * r),
-                    lw=0.6 + 3.0 * r,
-                    alpha=0.35 + 0.65 * r,
-                )
-            ax.set_title(red.sites[j], fontsize=9)
-            ax.set_xlabel("hour of day")
-            ax.set_ylabel("output [p.u.]")
-            ax.set_xlim(hours[0], hours[-1])
-            ax.set_ylim(0, max(1.0, float(red.values[:, j].max())) * 1.02)
-            ax.grid(alpha=0.3)
-        from matplotlib.lines import Line2D
-        from matplotlib.patches import Patch
-
-        top = order[::-1][:10]
-        handles = [
-            Line2D([], [], color=cmap(0.15 + 0.85 * p[i] / pmax), lw=0.6 + 3.0 * p[i] / pmax)
-            for i in top
-        ]
-        labels = [f"#{red.ids[i]}: p = {p[i]:.3f}" for i in top]
-        if red.n_scenarios > len(top):
-            rest = float(p[order[::-1][len(top) :]].sum())
-            handles.append(Line2D([], [], color=cmap(0.15), lw=0.6))
-            labels.append(f"{red.n_scenarios - len(top)} others: Σp = {rest:.3f}")
-        if full is not None:
-            handles.append(Patch(color="#cccccc"))
-            labels.append("full set 5–95 %")
-        fig.legend(
-            handles,
-            labels,
-            loc="outside right center",
-            fontsize=7,
-            title="scenario: probability",
-            title_fontsize=7,
-        )
+        same = full is not None and full.sites == red.sites and full.n_steps == red.n_steps
+        fig = _fig_reduced_sites(red, full if same else None, job.seed)
         parts.append(
             _img(
                 fig,
-                f"the {red.n_scenarios} reduced scenarios with their probabilities",
-                f"The K = {red.n_scenarios} reduced scenarios"
+                f"the {red.n_scenarios} reduced scenarios with their probabilities, per site",
+                f"The K = {red.n_scenarios} reduced scenarios per site"
                 + (f" (the {MAX_DRAWN} most probable drawn)" if red.n_scenarios > MAX_DRAWN else "")
-                + "; line width and colour grow with the probability.",
+                + "; colour by probability rank (as in the verdict), line width grows with the "
+                "probability.",
+            )
+            + (
+                _note(f"Showing the first {MAX_GRID_SITES} of {red.n_sites} sites.")
+                if red.n_sites > MAX_GRID_SITES
+                else ""
             )
         )
-        pt = pd.DataFrame({"scenario": red.ids, "probability": p}).sort_values(
-            "probability", ascending=False
-        )
-        if red.n_scenarios <= 30:
-            parts.append(
-                "<details><summary>Probabilities</summary>"
-                + _table(pt, formats={"probability": lambda v: f"{v:.4f}"})
-                + "</details>"
-            )
+        parts.append(_probability_table(red))
     panels = []
     ck = _distance_curve(job)
     if len(ck) >= 2:
@@ -1206,15 +1648,35 @@ pre { background: var(--bg2); padding: 0.6em 0.8em; font-size: 0.82em; overflow-
   white-space: pre-wrap; border-radius: 4px; }
 details summary { cursor: pointer; color: var(--accent); margin: 0.3em 0; }
 section.job { margin-bottom: 2.5em; }
+section.verdicts h2 { margin-top: 0.7em; }
+div.verdict { margin-bottom: 1.6em; }
+div.verdict h3 { margin-top: 0.8em; }
+p.line { margin: 0.45em 0 0.25em; }
+p.decision { background: var(--bg2); border-left: 4px solid var(--accent); padding: 0.35em 0.7em; }
+table.checks { margin: 0.2em 0 0.6em; }
+table.checks td.gloss { color: var(--muted); }
+table.checks td.pass, table.checks td.fail { font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.checks td.pass { background: #e6f4ea; color: #0b5d27; }
+table.checks td.fail { background: #fce8e6; color: #a50e0e; }
+table.checks td b { display: inline-block; min-width: 3.2em; letter-spacing: 0.03em; }
+table.checks small { font-weight: normal; color: var(--muted); }
+span.swatch { display: inline-block; width: 2.4em; height: 0.75em; border-radius: 2px; }
 footer { color: var(--muted); font-size: 0.82em; margin-top: 3em; border-top: 1px solid var(--line); }
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; }
+  * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
   nav.toc { display: none; }
-  h2 { break-before: page; }
-  section.job:first-of-type h2 { break-before: auto; }
-  figure, table, pre { break-inside: avoid; }
-  details > *:not(summary) { display: block; }
+  section.job > h2 { break-before: page; }
+  figure, table, pre, p.line { break-inside: avoid; }
+  h2, h3, h4, summary { break-after: avoid; }
+  details > summary { list-style: none; color: inherit; font-weight: 600; cursor: auto; }
+  details > summary::-webkit-details-marker { display: none; }
   a { color: inherit; text-decoration: none; }
+}
+/* printed, every collapsed box is open (a rule of its own: browsers without ::details-content
+   drop only this one) */
+@media print {
+  details::details-content { content-visibility: visible; display: block; }
 }
 """
 
@@ -1232,7 +1694,9 @@ def _page(title: str, body: str, footer: str = "") -> str:
 
 def _job_html(job: Job, n: int) -> str:
     anchor = f"job{n}"
-    toc = "".join(f'<a href="#{anchor}-{key}">{_e(title)}</a>' for key, title, _ in SECTIONS)
+    toc = f'<a href="#{anchor}-verdict">Verdict</a>' + "".join(
+        f'<a href="#{anchor}-{key}">{_e(title)}</a>' for key, title, _ in SECTIONS
+    )
     out = [
         f'<section class="job" id="{anchor}"><h2>{_e(job.name)}</h2>',
         f'<p class="sub">{_e(str(job.path))}</p><nav class="toc">{toc}</nav>',
@@ -1288,7 +1752,9 @@ def render_report(
     Returns
     -------
     str
-        The HTML: figures as embedded PNG, inline CSS, no scripts and no external resources.
+        The HTML: the verdict of each job first, then a side-by-side comparison (several jobs)
+        and each job's sections; figures as embedded PNG, inline CSS, no scripts and no
+        external resources.
 
     Raises
     ------
@@ -1300,6 +1766,8 @@ def render_report(
     title = title or f"scengen report: {names}"
     body = [f"<h1>{_e(title)}</h1>"]
     body.append(f'<p class="sub">{len(jobs)} run{"s" if len(jobs) > 1 else ""}: {_e(names)}</p>')
+    with np.errstate(invalid="ignore", divide="ignore"):
+        body.append(_verdicts(jobs))
     if len(jobs) > 1:
         body.append("<h2>Comparison</h2>" + _side_by_side(jobs))
         body.append(
@@ -1341,7 +1809,8 @@ def render_index(
     failed: dict[str, str] | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Write the batch index page comparing jobs and linking to their reports.
+    """Write the batch index page: each job's verdict, then a table comparing the jobs, each
+    linking to its report.
 
     Parameters
     ----------
@@ -1372,7 +1841,8 @@ def render_index(
             links[j.name] = Path(os.path.relpath(rep.resolve(), out.parent.resolve())).as_posix()
     body = [f"<h1>{_e(title)}</h1>", f'<p class="sub">{len(jobs)} completed job(s).</p>']
     with np.errstate(invalid="ignore", divide="ignore"):
-        body.append(_comparison(jobs, links))
+        body.append(_verdicts(jobs, links))
+        body.append("<h2>Comparison</h2>" + _comparison(jobs, links))
     body.append(
         '<p class="note">Ratios below 1 mean the generated scenarios score better than '
         "resampling the training days; the decision gap is the extra out-of-sample cost of the "

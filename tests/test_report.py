@@ -1,13 +1,17 @@
-"""HTML reports: content, self-containedness (static and in headless Chromium), index, CLI."""
+"""HTML reports: the verdict at the top, content, self-containedness (static and in headless
+Chromium), printing to PDF, index, CLI."""
 
 from __future__ import annotations
 
 import base64
+import importlib.util
+import itertools
 import json
 import os
 import re
 import shutil
 import subprocess
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,13 +22,37 @@ from click.testing import CliRunner
 
 from scengen.cli import cli
 from scengen.data import Profiles, save_split
-from scengen.decision import StorageProblem, decision_test, write_decision
+from scengen.decision import StorageProblem, decision_test, read_decision, write_decision
 from scengen.errors import ScengenError
+from scengen.evaluate import EvaluationResult
 from scengen.report import load_job, render_index, render_report, write_report
 from scengen.scenarios import ScenarioSet, write_scenarios
 
 CHROMIUM = "/usr/bin/chromium"
 SITES = ["wf1", "wf2", "wf3"]
+#: probabilities of the reduced set of make_job
+PROBS = (0.4, 0.25, 0.15, 0.12, 0.08)
+#: the quality checks make_job's evaluation.json files record
+QUALITY_CHECKS = {
+    "generated": [
+        {"check": "wasserstein <= 1.00 x history", "value": 0.91, "limit": 1.07, "ok": True},
+        {
+            "check": "nn_distance >= 0.9 x held-out nn_distance",
+            "value": 0.31,
+            "limit": 0.54,
+            "ok": False,
+        },
+    ],
+    "reduced": [
+        {"check": "wasserstein <= 1.00 x history", "value": 1.25, "limit": 1.07, "ok": False},
+        {
+            "check": "nn_distance >= 0.9 x held-out nn_distance",
+            "value": 0.66,
+            "limit": 0.54,
+            "ok": True,
+        },
+    ],
+}
 
 
 def _days(n: int, seed: int) -> np.ndarray:
@@ -89,10 +117,18 @@ def make_job(root: Path, name: str = "wind", *, decision: bool = True) -> Path:
         for i, row in enumerate(("scenarios", "history", "copula"))
     }
     ratios = {row: {m: v / table["history"][m] for m, v in r.items()} for row, r in table.items()}
-    evaluation = {"table": table, "ratios": ratios, "heldout_nn_distance": 0.6, "seed": 3}
+    evaluation = {
+        "table": table,
+        "ratios": ratios,
+        "heldout_nn_distance": 0.6,
+        "quality_checks": QUALITY_CHECKS["generated"],
+        "seed": 3,
+        "n_scenarios": 150,
+        "n_heldout": 15,
+    }
     write_scenarios(full, d / "scenarios", extra_files={"evaluation.json": evaluation})
     idx = np.array([3, 17, 40, 88, 120])
-    p = np.array([0.4, 0.25, 0.15, 0.12, 0.08])
+    p = np.array(PROBS)
     red = full.subset(idx, probabilities=p, method="pam")
     assignment = pd.DataFrame(
         {"scenario": full.ids, "medoid": idx[np.arange(150) % 5], "cost": np.ones(150)}
@@ -113,7 +149,11 @@ def make_job(root: Path, name: str = "wind", *, decision: bool = True) -> Path:
         extra_files={
             "reduction.json": reduction,
             "assignment.csv": assignment,
-            "evaluation.json": evaluation,
+            "evaluation.json": {
+                **evaluation,
+                "quality_checks": QUALITY_CHECKS["reduced"],
+                "n_scenarios": 5,
+            },
         },
     )
     if decision:
@@ -217,9 +257,9 @@ def test_report_has_every_section_and_valid_images(two_jobs):
     ):
         assert html.count(f">{heading}</h3>") == 2
     refs = assert_self_contained(html)
-    # per job: data, training, fans, marginals, acf/psd/ramps, correlation, reduced,
-    # curve + cluster sizes, decision (not in the second job)
-    assert len(refs.imgs) == 9 + 8
+    # per job: verdict (reduced set beside the held-out days), data, training, fans, marginals,
+    # acf/psd/ramps, correlation, reduced, curve + cluster sizes, decision (not in the second job)
+    assert len(refs.imgs) == 10 + 9
     for src in refs.imgs:
         png = base64.b64decode(src.split(",", 1)[1], validate=True)
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -253,7 +293,9 @@ def test_one_site_few_steps(tmp_path):
     assert "failed" not in html and '<p class="warn">' not in html
     assert "One site: no cross-site correlation." in html
     assert "No training curves" in html
-    assert len(assert_self_contained(html).imgs) == 5  # data, fans, marginals, stats, reduced
+    # verdict, data, fans, marginals, stats, reduced
+    assert len(assert_self_contained(html).imgs) == 6
+    assert "Quality checks:</b> not evaluated" in html
 
 
 def test_missing_parts_are_noted(tmp_path):
@@ -334,6 +376,172 @@ def test_index_links_relative(tmp_path):
     assert "pv/report.html" not in html  # no report written for pv: no link
     assert "Failed jobs" in html and "boom" in html
     assert_self_contained(html, allow_relative_links=True)
+    # the verdict first, one block per job, named and linked to the job's report
+    v = _verdict(html)
+    assert html.index('id="verdict"') < html.index(">Comparison</h2>")
+    assert v.count('<div class="verdict"') == 2
+    assert '<h3><a href="wind/report.html">wind</a></h3>' in v and "<h3>pv</h3>" in v
+    assert v.count("<b>PASS</b>") == 2 and v.count("<b>FAIL</b>") == 2  # wind's checks
+    assert "Quality checks:</b> not evaluated" in v  # pv has none
+    assert v.count("Decision test (battery sizing):</b> not run") == 2
+    assert v.count("<img ") == 1  # wind's reduced set; pv has none
+    assert "Reduced set:</b> none" in v
+
+
+# ---------------------------------------------------------------------- verdict
+
+
+def _verdict(html: str) -> str:
+    """The verdict section at the top of a report or index page."""
+    m = re.search(r'<section class="verdicts" id="verdict">(.*?)</section>', html, re.S)
+    assert m, "no verdict section"
+    return m.group(1)
+
+
+def _text(fragment: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def test_verdict_comes_first(job):
+    html = render_report([job])
+    v = _verdict(html)
+    assert html.index('id="verdict"') < html.index('<section class="job"')
+    assert html.index('id="verdict"') < html.index(">Data</h3>")
+    # one line per check with what it tests, its threshold and, per set, PASS/FAIL and the value
+    assert "against the 15 held-out days" in v
+    head, body = v.split("<tbody>", 1)
+    assert "generated set (N = 150)" in head and "reduced set (K = 5)" in head
+    assert head.count("1 of 2 pass") == 2
+    rows = [_text(r) for r in re.findall(r"<tr>(.*?)</tr>", body.split("</tbody>")[0])]
+    assert rows == [
+        "wasserstein ≤ 1.00 × history as close to the held-out days as resampled history "
+        "≤ 1.07 PASS 0.91 FAIL 1.25",
+        "nn_distance ≥ 0.9 × held-out nn_distance not copies of training days "
+        "≥ 0.54 FAIL 0.31 PASS 0.66",
+    ]
+    # coloured, and the words say it without colour
+    assert '<td class="pass"><b>PASS</b> 0.91</td>' in v
+    assert '<td class="fail"><b>FAIL</b> 0.31</td>' in v
+    # the decision test in one line: the reduced set's K first, the other K after it
+    t = read_decision(job).table.set_index("set")
+    gap = {k: t.loc[f"K={k}", "gap_to_full_pct"] for k in (1, 5)}
+    line = _text(re.search(r'<p class="line decision">(.*?)</p>', v).group(1))
+    assert line.startswith(
+        f"Decision test (battery sizing): storage sized with K = 5 scenarios costs "
+        f"{gap[5]:+.1f} % out of sample vs the full set (N = 60) on the 15 held-out days "
+        f"(other sets: K = 1: {gap[1]:+.1f} %)."
+    ), line
+    assert "over the best possible one for those days (oracle)" in line
+    # the reduced set beside the held-out days
+    assert v.count("<img ") == 1
+    assert 'alt="the 5 reduced scenarios with their probabilities beside the held-out days"' in v
+    assert "K = 5 scenarios (right) beside the 15 held-out measured days (left)" in v
+    # the quality checks are a table in the evaluation section too, not a run-on cell
+    ev = html.split(">Evaluation table</h3>", 1)[1].split("<h3", 1)[0]
+    assert ev.count('<table class="checks">') == 2
+    assert "quality_checks" not in ev
+
+
+def test_verdict_says_what_is_missing(tmp_path):
+    d = tmp_path / "meta-only"
+    d.mkdir()
+    (d / "metadata.json").write_text(json.dumps({"seed": 1}))
+    v = _verdict(render_report([d]))
+    lines = [_text(x) for x in re.findall(r'<p class="line[^"]*">(.*?)</p>', v)]
+    assert lines == [
+        "Quality checks: not evaluated (no evaluation.json; run scengen evaluate).",
+        "Decision test (battery sizing): not run (no decision.json; run scengen evaluate "
+        "<run>/scenarios --against <run> --decision storage).",
+        "Reduced set: none (no reduced/; run scengen reduce <run>/scenarios -k 10 --out "
+        "<run>/reduced).",
+    ]
+    assert "<img " not in v and "<table" not in v
+
+
+def test_verdict_recomputes_checks_of_older_evaluation_files(tmp_path, job):
+    """An evaluation.json without a quality_checks list gets them from its table."""
+    d = tmp_path / "old"
+    shutil.copytree(job / "scenarios", d / "scenarios")
+    metrics = ("wasserstein", "autocorr_error", "ramp_wasserstein", "nn_distance")
+    table = {
+        "scenarios": dict(zip(metrics, (1.0, 0.02, 0.3, 0.5), strict=True)),
+        "history": dict(zip(metrics, (1.1, 0.01, 0.1, 0.0), strict=True)),
+        "copula": dict(zip(metrics, (1.2, 0.03, 0.2, 0.4), strict=True)),
+    }
+    ev = {"table": table, "heldout_nn_distance": 0.6}
+    (d / "scenarios" / "evaluation.json").write_text(json.dumps(ev))
+    v = _verdict(render_report([d]))
+    expected = EvaluationResult(pd.DataFrame(table).T, heldout_nn_distance=0.6).quality_checks()
+    assert expected["ok"].tolist() == [True, False, False, True, False]
+    for r in expected.itertuples():
+        pretty = r.check.replace("<=", "≤").replace(">=", "≥").replace(" x ", " × ")
+        word = "PASS" if r.ok else "FAIL"
+        assert re.search(rf"<tr><th[^>]*>{re.escape(pretty)}</th>((?!</tr>).)*<b>{word}</b>", v)
+    assert "2 of 5 pass" in v
+    # an evaluation without the reference rows has no checks: said in one line
+    ev = {"table": {"scenarios": table["scenarios"]}, "quality_checks": []}
+    (d / "scenarios" / "evaluation.json").write_text(json.dumps(ev))
+    v = _verdict(render_report([d]))
+    assert "Quality checks:</b> none (evaluated without training days" in v
+
+
+def test_fan_chart_colours_legend_and_widths():
+    from matplotlib.colors import to_rgb
+
+    from scengen.report import _fig_fan
+
+    p = np.array([0.05, 0.3, 0.1, 0.2, 0.15, 0.02, 0.08, 0.04, 0.03, 0.03])
+    red = ScenarioSet(_days(10, 5), probabilities=p, sites=SITES, ids=np.arange(100, 110))
+    held = ScenarioSet(_days(12, 6), sites=SITES)
+    fig = _fig_fan(red, held)
+    ax_m, ax_r = fig.axes[:2]
+    assert ax_m.get_title() == "measured: 12 held-out days"
+    assert len(ax_m.get_lines()) == 12 + 1  # every day and the median
+    scen = [ln for ln in ax_r.get_lines() if ln.get_linestyle() == "-"]  # (the median: dashed)
+    assert len(scen) == 10
+    # ten distinguishable colours (not shades of one hue), none of them grey
+    rgb = [np.array(to_rgb(ln.get_color())) for ln in scen]
+    assert min(np.linalg.norm(a - b) for a, b in itertools.combinations(rgb, 2)) > 0.15
+    assert all(np.ptp(c) > 0.1 or c.max() < 0.05 for c in rgb)  # coloured or black
+    # drawn least probable first, line width grows with the probability
+    widths = [ln.get_linewidth() for ln in scen]
+    assert widths == sorted(widths) and widths[-1] > 2.5 * widths[0]
+    # legend: sorted by probability, with the probabilities, readable size
+    (legend,) = fig.legends
+    texts = [t.get_text() for t in legend.get_texts()]
+    order = np.argsort(-p, kind="stable")
+    assert texts == [f"#{100 + i}   p = {p[i]:.3f}" for i in order] + [
+        "held-out 5–95 %",
+        "held-out median",
+    ]
+    assert min(t.get_fontsize() for t in legend.get_texts()) >= 9
+    # legend colours are those of the lines
+    by_id = {f"#{100 + i}": scen[list(np.argsort(p, kind="stable")).index(i)] for i in range(10)}
+    for h, t in zip(legend.legend_handles[:10], texts[:10], strict=True):
+        assert h.get_color() == by_id[t.split()[0]].get_color()
+
+    # many scenarios: a perceptual colormap, 10 named in the legend and the rest summed
+    q = np.full(25, 1 / 25)
+    fig = _fig_fan(ScenarioSet(_days(25, 7), probabilities=q, sites=SITES))
+    (ax,) = fig.axes
+    assert len({ln.get_color() for ln in ax.get_lines()}) == 25
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert len(texts) == 11 and texts[-1] == "15 others: Σp = 0.600"
+
+
+def test_training_curves_of_short_runs_are_solid():
+    from scengen.report import _fig_training
+
+    panels = [("critic_loss", "critic loss", "E[D(fake)] − E[D(real)] + λ·GP")]
+    short = pd.DataFrame({"step": [25, 50, 60], "critic_loss": [-0.9, -3.7, -3.9]})
+    (line,) = _fig_training(short, panels).axes[0].get_lines()
+    assert line.get_marker() == "o" and line.get_alpha() in (None, 1.0)
+    assert line.get_linewidth() >= 1.5
+    steps = np.arange(0, 3000, 10)
+    long = pd.DataFrame({"step": steps, "critic_loss": np.sin(steps / 100)})
+    raw, mean = _fig_training(long, panels).axes[0].get_lines()
+    assert raw.get_alpha() < 1 and mean.get_alpha() in (None, 1.0)
+    assert mean.get_label().startswith("moving mean")
 
 
 # ---------------------------------------------------------------------- CLI
@@ -465,3 +673,74 @@ def test_report_in_headless_chromium(tmp_path, two_jobs):
     bad.write_text('<html><body><img src="http://127.0.0.1:9/x.png"></body></html>')
     dom, requested = _chromium(bad, tmp_path)
     assert set(requested) == {"http://127.0.0.1:9/x.png"}
+
+
+PDF_TEXT = shutil.which("pdftotext") is not None or importlib.util.find_spec("pypdf") is not None
+
+
+def _print_pdf(page: Path, tmp: Path) -> Path:
+    """Print ``page`` to PDF with headless Chromium (what "Save as PDF" does)."""
+    pdf = tmp / f"{page.stem}.pdf"
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp / 'profile'}",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf}",
+        page.resolve().as_uri(),
+    ]
+    env = {**os.environ, "HOME": str(tmp)}
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0 and pdf.is_file(), r.stderr[-2000:]
+    return pdf
+
+
+def _pdf_text(pdf: Path, first_page: bool = False) -> str:
+    """The text of a PDF (pdftotext from poppler-utils, else pypdf)."""
+    if shutil.which("pdftotext"):
+        pages = ["-f", "1", "-l", "1"] if first_page else []
+        r = subprocess.run(
+            ["pdftotext", *pages, str(pdf), "-"], capture_output=True, text=True, timeout=60
+        )
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+    from pypdf import PdfReader
+
+    pages = PdfReader(pdf).pages
+    return "\n".join(pg.extract_text() for pg in (pages[:1] if first_page else pages))
+
+
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists() or not PDF_TEXT,
+    reason=f"needs {CHROMIUM} (Debian package 'chromium') and pdftotext (Debian package "
+    "'poppler-utils') or pypdf",
+)
+def test_report_prints_everything_to_pdf(tmp_path, job):
+    html = render_report([job])
+    assert html.count("<details>") >= 2  # collapsed on screen: problem parameters, settings
+    page = tmp_path / "report.html"
+    page.write_text(html, encoding="utf-8")
+    pdf = _print_pdf(page, tmp_path)
+    first, text = _pdf_text(pdf, first_page=True), _pdf_text(pdf)
+    # the verdict is the first page: the checks as words, the decision test
+    assert "Quality checks" in first and "Decision test (battery sizing)" in first
+    assert first.count("PASS") == 2 and first.count("FAIL") == 2
+    assert "storage sized with K = 5 scenarios" in " ".join(first.split())
+    # every probability of the reduced set
+    for p in PROBS:
+        assert f"{p:.4f}" in text
+    # the content of the collapsed boxes: problem parameters (the default demand) and the
+    # evaluation settings
+    assert "17:00" in text and "n_heldout" in text
+    # negative control: without the print rule a collapsed box's content is not printed
+    bare = tmp_path / "no-print-rule.html"
+    bare.write_text(html.replace("details::details-content", "details::no-such-part"), "utf-8")
+    text = _pdf_text(_print_pdf(bare, tmp_path))
+    assert "17:00" not in text and "n_heldout" not in text
+    assert f"{PROBS[0]:.4f}" in text  # the probabilities are not collapsed at all
