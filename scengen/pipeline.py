@@ -48,10 +48,12 @@ EXPORT_FORMATS = FORMATS
 
 @dataclass
 class ExportSettings:
-    """``export`` section: formats to write and the first snapshot date."""
+    """``export`` section: formats to write, the first snapshot date and how many days the
+    exported day stands for in costs (see :func:`scengen.export.export`)."""
 
     formats: list[str] = field(default_factory=lambda: list(EXPORT_FORMATS))
     start: str | None = None
+    day_weight: float = 1.0
 
 
 @dataclass
@@ -364,7 +366,14 @@ def run_job(
         t0 = time.perf_counter()
         red = read_scenarios(red_dir)
         for fmt in job.export.formats:
-            _export.export(red, fmt, exp_dir / fmt, start=job.export.start, overwrite=True)
+            _export.export(
+                red,
+                fmt,
+                exp_dir / fmt,
+                start=job.export.start,
+                day_weight=job.export.day_weight,
+                overwrite=True,
+            )
         finish("export", t0, formats=list(job.export.formats))
 
     # evaluate (+ decision test)

@@ -24,7 +24,7 @@ from scengen.config import from_dict, override
     "--format",
     "fmt",
     default=None,
-    help="long | wide | pypsa | gams | plexos.",
+    help="long | wide | pypsa | gams | plexos | pyomo.",
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output directory.")
 @click.option(
@@ -32,6 +32,15 @@ from scengen.config import from_dict, override
     default=None,
     help="Date of the first snapshot (pypsa, plexos; adds timestamps to long) [default: "
     "2020-01-01].",
+)
+@click.option(
+    "--day-weight",
+    type=float,
+    default=None,
+    metavar="DAYS",
+    help="Days the exported day stands for in costs: pypsa snapshot weightings and the gams / "
+    "pyomo step weights are step length x DAYS [h]; 365 scales the objective to a year "
+    "[default: 1].",
 )
 @click.option(
     "--normalize/--no-normalize",
@@ -46,6 +55,7 @@ def export_cmd(
     fmt: str | None,
     out: Path,
     start: str | None,
+    day_weight: float | None,
     normalize: bool | None,
     overwrite: bool,
     seed: int | None,
@@ -57,29 +67,44 @@ def export_cmd(
     Formats:
       long    scenarios.csv (scenario,site,step,time,value) + probabilities.csv
       wide    scenarios_wide.csv: scenario,site,probability, one column per step
-      pypsa   generators-p_max_pu.csv with (scenario, name) columns + scenario_weightings.csv
-      gams    sets and parameters as CSV for csv2gdx (+ csv2gdx.txt)
-      plexos  one bands-in-columns file per site (one column per scenario) + weights.csv
+      pypsa   generators-p_max_pu.csv with (scenario, name) columns, generators.csv (p_nom),
+              scenario_weightings.csv, snapshot_weightings.csv
+      gams    CSVs + scengen_data.gms (csv2gdx calls and $load; $include it)
+      plexos  one bands-in-columns Data File per site (band b = scenario b) +
+              probability.csv (Variable [Probability], cumulative %) + bands.csv
+      pyomo   probabilities.csv, availability.csv, sites.csv, steps.csv (Pyomo / mpi-sppy)
+
+    Scenario id 17 is named s17 in every format. See docs/exports.md.
 
     \b
     Examples:
       scengen export runs/wind/reduced10 --format pypsa --start 2030-01-01 --out runs/wind/pypsa
       scengen export runs/wind/reduced10 --format gams --out runs/wind/gams
+      scengen export runs/wind/reduced10 --format pyomo --day-weight 365 --out runs/wind/pyomo
     """
     from scengen._io import check_output_dir
     from scengen.errors import ScengenError
-    from scengen.export import FORMATS, ExportConfig, export
+    from scengen.export import FORMATS, ExportConfig, check_day_weight, export
     from scengen.scenarios import read_scenarios
 
     config = read_config(config_path)
     ecfg = from_dict(ExportConfig, with_section(config, "export"), "config.export")
-    ecfg = override(ecfg, "config.export", format=fmt, start=start, normalize=normalize, seed=seed)
+    ecfg = override(
+        ecfg,
+        "config.export",
+        format=fmt,
+        start=start,
+        normalize=normalize,
+        day_weight=day_weight,
+        seed=seed,
+    )
     if ecfg.format is None:
         raise ScengenError(f"--format is required; choose one of {list(FORMATS)}")
     if ecfg.format not in FORMATS:
         raise ScengenError(
             f"--format {ecfg.format!r} is not allowed; choose one of {list(FORMATS)}"
         )
+    check_day_weight(ecfg.day_weight)
     check_output_dir(out, "export", overwrite=overwrite, inputs=[scen_dir])
     ss = read_scenarios(scen_dir, normalize=ecfg.normalize)
     export(
@@ -87,6 +112,7 @@ def export_cmd(
         ecfg.format,
         out,
         start=ecfg.start,
+        day_weight=ecfg.day_weight,
         seed=ecfg.seed,
         overwrite=overwrite,
         inputs=[scen_dir],
