@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -824,24 +824,34 @@ def _frame_dict(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 
 def _row(
-    ss: ScenarioSet, heldout: ScenarioSet, train: ScenarioSet | None, seed: int, es_max: int
+    ss: ScenarioSet,
+    heldout: ScenarioSet,
+    train: ScenarioSet | None,
+    seed: int,
+    es_max: int,
+    tick: Callable[[], None] = lambda: None,
 ) -> dict[str, float]:
     x, p = ss.values, ss.probabilities
     y = heldout.values
     q = heldout.probabilities
-    return {
-        "energy_score": energy_score(x, p, y, obs_probs=q, max_scenarios=es_max, seed=seed),
-        "variogram_score": variogram_score(x, p, y, obs_probs=q),
-        "crps": crps(x, p, y, obs_probs=q),
-        "wasserstein": wasserstein(x, p, y, q),
-        "autocorr_error": autocorrelation_error(x, p, y, q),
-        "ramp_wasserstein": ramp_wasserstein(x, p, y, q),
-        "correlation_error": correlation_error(x, p, y, q),
-        "mean_profile_error": mean_profile_error(x, p, y, q),
-        "nn_distance": float("nan")
-        if train is None
-        else nearest_neighbour_distance(x, train.values, p),
+    scores: dict[str, Callable[[], float]] = {
+        "energy_score": lambda: energy_score(x, p, y, obs_probs=q, max_scenarios=es_max, seed=seed),
+        "variogram_score": lambda: variogram_score(x, p, y, obs_probs=q),
+        "crps": lambda: crps(x, p, y, obs_probs=q),
+        "wasserstein": lambda: wasserstein(x, p, y, q),
+        "autocorr_error": lambda: autocorrelation_error(x, p, y, q),
+        "ramp_wasserstein": lambda: ramp_wasserstein(x, p, y, q),
+        "correlation_error": lambda: correlation_error(x, p, y, q),
+        "mean_profile_error": lambda: mean_profile_error(x, p, y, q),
+        "nn_distance": lambda: (
+            float("nan") if train is None else nearest_neighbour_distance(x, train.values, p)
+        ),
     }
+    row = {}
+    for name, score in scores.items():
+        row[name] = score()
+        tick()
+    return row
 
 
 def evaluate(
@@ -853,6 +863,7 @@ def evaluate(
     n_copula: int = 2000,
     seed: int = 0,
     es_max_scenarios: int = ES_MAX_SCENARIOS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> EvaluationResult:
     """Score a weighted scenario set against held-out days, with references for scale.
 
@@ -873,6 +884,8 @@ def evaluate(
         Seed of the copula draw and of the energy-score subsample (large sets).
     es_max_scenarios : int, default 2000
         See ``max_scenarios`` of :func:`energy_score`.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each score of each row.
 
     Returns
     -------
@@ -891,7 +904,15 @@ def evaluate(
         train.check_compatible(scenarios, "training days and scenarios")
     if int(n_copula) < 1:
         raise ScengenError(f"n_copula must be >= 1, got {n_copula}")
-    rows = {"scenarios": _row(scenarios, heldout, train, seed, es_max_scenarios)}
+    n_rows = 3 if (train is not None and references) else 1
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], n_rows * len(METRICS))
+
+    rows = {"scenarios": _row(scenarios, heldout, train, seed, es_max_scenarios, tick)}
     info: dict[str, Any] = {
         "n_scenarios": scenarios.n_scenarios,
         "n_heldout": heldout.n_scenarios,
@@ -906,9 +927,9 @@ def evaluate(
         held_nn = float(np.median(nearest_distances(heldout.values, train.values)))
         if references:
             hist = history_reference(train)
-            rows["history"] = _row(hist, heldout, train, seed, es_max_scenarios)
+            rows["history"] = _row(hist, heldout, train, seed, es_max_scenarios, tick)
             cop = gaussian_copula(train, int(n_copula), seed=seed)
-            rows["copula"] = _row(cop, heldout, train, seed, es_max_scenarios)
+            rows["copula"] = _row(cop, heldout, train, seed, es_max_scenarios, tick)
             info["n_copula"] = int(n_copula)
             info["copula_shrinkage"] = cop.metadata["shrinkage"]
     table = pd.DataFrame.from_dict(rows, orient="index")[list(METRICS)]
@@ -1174,6 +1195,7 @@ def evaluate_with_config(
     config: EvaluateConfig,
     *,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> EvaluationResult:
     """:func:`evaluate` with the settings of an ``evaluate`` config section.
 
@@ -1188,6 +1210,8 @@ def evaluate_with_config(
         References, copula size and exact-energy-score limit.
     seed : int, default 0
         Seed of the copula reference and of subsampling.
+    progress : callable, optional
+        See :func:`evaluate`.
 
     Returns
     -------
@@ -1201,4 +1225,5 @@ def evaluate_with_config(
         n_copula=config.n_copula,
         seed=seed,
         es_max_scenarios=config.es_max_scenarios,
+        progress=progress,
     )

@@ -1692,7 +1692,7 @@ def _page(title: str, body: str, footer: str = "") -> str:
     )
 
 
-def _job_html(job: Job, n: int) -> str:
+def _job_html(job: Job, n: int, tick: Callable[[], None] = lambda: None) -> str:
     anchor = f"job{n}"
     toc = f'<a href="#{anchor}-verdict">Verdict</a>' + "".join(
         f'<a href="#{anchor}-{key}">{_e(title)}</a>' for key, title, _ in SECTIONS
@@ -1711,6 +1711,7 @@ def _job_html(job: Job, n: int) -> str:
                 f"{_e(' '.join(str(e).split()))} ({_e(Path(last.filename).name)}:{last.lineno})</p>"
             )
         out.append(f'<h3 id="{anchor}-{key}">{_e(title)}</h3>{content}')
+        tick()
     out.append("</section>")
     return "".join(out)
 
@@ -1735,7 +1736,11 @@ def _jobs(job_dirs: Sequence[str | os.PathLike], seed: int = 0) -> list[Job]:
 
 
 def render_report(
-    job_dirs: Sequence[str | os.PathLike], *, title: str | None = None, seed: int = 0
+    job_dirs: Sequence[str | os.PathLike],
+    *,
+    title: str | None = None,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> str:
     """One self-contained HTML page reporting on one or more job directories.
 
@@ -1748,6 +1753,8 @@ def render_report(
     seed : int, default 0
         Seed of the random subset of scenarios used for the statistics of sets larger than
         :data:`MAX_STAT_SCENARIOS` (same seed, same figures).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each section of each job.
 
     Returns
     -------
@@ -1775,9 +1782,16 @@ def render_report(
             + "".join(f'<a href="#job{i}">{_e(j.name)}</a>' for i, j in enumerate(jobs, 1))
             + "</nav>"
         )
+    total, done = len(jobs) * len(SECTIONS), [0]
+
+    def tick() -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total)
+
     with np.errstate(invalid="ignore", divide="ignore"):
         for i, job in enumerate(jobs, 1):
-            body.append(_job_html(job, i))
+            body.append(_job_html(job, i, tick))
     return _page(title, "".join(body), f" (seed {int(seed)})")
 
 
@@ -1788,14 +1802,16 @@ def write_report(
     title: str | None = None,
     seed: int = 0,
     overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Render :func:`render_report` and write it to ``out_file`` atomically.
 
-    An existing ``out_file`` is replaced only with ``overwrite`` and only when scengen wrote it.
+    An existing ``out_file`` is replaced only with ``overwrite`` and only when scengen wrote it;
+    ``progress`` as in :func:`render_report`.
     """
     out = Path(out_file)
     _io.check_output_file(out, overwrite=overwrite)
-    text = render_report(job_dirs, title=title, seed=seed)
+    text = render_report(job_dirs, title=title, seed=seed, progress=progress)
     _io.write_text(out, text)
     return out
 

@@ -106,3 +106,31 @@ def test_busy_line_for_a_long_step(monkeypatch, capsys):
     with main.busy("quiet", after_s=0.0):
         time.sleep(0.1)
     assert capsys.readouterr().err == ""
+
+
+def test_evaluate_and_report_report_progress(split_run):
+    from scengen import evaluate as ev
+    from scengen.report import SECTIONS, render_report
+    from scengen.scenarios import read_scenarios
+
+    run, good, _ = split_run
+    heldout, train = ev.heldout_from(run)
+    calls = []
+    ev.evaluate(read_scenarios(good), heldout, train, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(i, 3 * len(ev.METRICS)) for i in range(1, 3 * len(ev.METRICS) + 1)]
+    calls.clear()
+    render_report([run], progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (len(SECTIONS), len(SECTIONS))
+
+
+def test_progress_bar_draws_once_the_step_is_slow(monkeypatch, capsys):
+    from scengen.cli import main
+
+    monkeypatch.setitem(main.VERBOSITY, "level", 1)
+    with main.progress_bar("scoring", after_s=0.0) as bar:
+        for i in range(1, 5):
+            bar(i, 4)
+    assert "scoring" in capsys.readouterr().err
+    with main.progress_bar("fast", after_s=60.0) as bar:
+        bar(4, 4)
+    assert capsys.readouterr().err == ""

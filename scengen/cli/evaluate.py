@@ -13,6 +13,7 @@ from scengen.cli.main import (
     config_option,
     echo_err,
     overwrite_option,
+    progress_bar,
     read_config,
     seed_option,
     with_section,
@@ -183,8 +184,10 @@ def evaluate_cmd(
     )
     if heldout.metadata.get("dropped_note"):
         echo_err(f"note: {heldout.metadata['dropped_note']}")
-    with busy(f"scoring {scenarios.n_scenarios} scenarios against {heldout.n_scenarios} days"):
-        result = ev.evaluate_with_config(scenarios, heldout, train, settings, seed=seed)
+    with progress_bar(f"scoring {scenarios.n_scenarios} scenarios") as bar:
+        result = ev.evaluate_with_config(
+            scenarios, heldout, train, settings, seed=seed, progress=bar
+        )
     dres = None
     if decision is not None:
         from scengen.pipeline import storage_decision_test

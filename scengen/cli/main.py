@@ -165,6 +165,34 @@ def show_progress() -> bool:
 
 
 @contextlib.contextmanager
+def progress_bar(label: str, after_s: float = 2.0) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback drawing a click progress bar on stderr once the step
+    has taken ``after_s`` (hidden by -q; quiet steps stay silent)."""
+    if not show_progress():
+        yield lambda done, total: None
+        return
+    t0 = time.perf_counter()
+    state: dict[str, Any] = {"bar": None, "done": 0}
+
+    def update(done: int, total: int) -> None:
+        if state["bar"] is None:
+            if time.perf_counter() - t0 < after_s and done < total:
+                return
+            if done >= total:
+                return
+            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+            state["bar"].__enter__()
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    try:
+        yield update
+    finally:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+
+
+@contextlib.contextmanager
 def busy(what: str, after_s: float = 2.0) -> Iterator[None]:
     """Show ``what ... 12 s`` on stderr while a step whose length is not known runs.
 

@@ -12,6 +12,7 @@ from scengen.cli.main import (
     config_option,
     echo_err,
     overwrite_option,
+    progress_bar,
     read_config,
     seed_option,
     with_section,
@@ -73,13 +74,16 @@ def report_cmd(
     for d in run_dirs:
         if not d.exists():
             raise FileNotFoundError(f"run directory {str(d)!r} does not exist")
-    with busy(f"writing the {'index' if index else 'report'} of {len(run_dirs)} run(s)"):
-        if index:
+    if index:
+        with busy(f"writing the index of {len(run_dirs)} run(s)"):
             render_index(
                 run_dirs, out, title=rcfg.title or "scengen: batch results", overwrite=overwrite
             )
-        else:
-            write_report(run_dirs, out, title=rcfg.title, seed=rcfg.seed, overwrite=overwrite)
+    else:
+        with progress_bar(f"report of {len(run_dirs)} run(s)") as bar:
+            write_report(
+                run_dirs, out, title=rcfg.title, seed=rcfg.seed, overwrite=overwrite, progress=bar
+            )
     size = out.stat().st_size
     what = "index" if index else "report"
     echo_err(f"wrote {what} of {len(run_dirs)} run(s) to {out} ({size / 1e6:.2f} MB)")
