@@ -10,6 +10,7 @@ import pytest
 from conftest import synthetic_days
 
 from scengen import evaluate as ev
+from scengen import stats
 from scengen.errors import ScengenError
 from scengen.scenarios import ScenarioSet
 
@@ -62,7 +63,7 @@ def test_fresh_day_yardstick_is_the_training_days_leave_one_out_distance(quality
     d = np.sqrt(((flat[:, None] - flat[None]) ** 2).sum(-1))
     np.fill_diagonal(d, np.inf)
     # blockwise (blocks of 7 days) equals brute force, and a day is never its own nearest day
-    monkeypatch.setattr(ev, "_BLOCK_FLOATS", 7 * 160)
+    monkeypatch.setattr(stats, "BLOCK_FLOATS", 7 * 160)
     got = ev.leave_one_out_distances(days)
     np.testing.assert_allclose(got, d.min(axis=1), rtol=1e-12)
     assert got.min() > 0

@@ -138,12 +138,83 @@ def test_energy_and_variogram_match_brute_force():
     for yy in yf:
         s = 0.0
         for i in range(d):
-            for j in range(i + 1, d):
-                ex = p @ np.abs(xf[:, i] - xf[:, j]) ** 0.5
-                s += (abs(yy[i] - yy[j]) ** 0.5 - ex) ** 2
+            for j in range(d):  # all ordered pairs i != j (Scheuerer and Hamill 2015)
+                if j != i:
+                    ex = p @ np.abs(xf[:, i] - xf[:, j]) ** 0.5
+                    s += (abs(yy[i] - yy[j]) ** 0.5 - ex) ** 2
         vs.append(s)
     assert ev.variogram_score(x, p, y) == pytest.approx(np.mean(vs), rel=1e-9)
     assert ev.variogram_score(x, p, y, p=1.0) > 0
+
+
+# ---------------------------------------------------------------------- scoringrules
+
+
+def _sr_inputs(weights: str):
+    """(x, probs or None, y, ensemble weights for scoringrules) for a weighting case."""
+    rng = np.random.default_rng(7)
+    x = rng.uniform(size=(30, 2, 5))
+    y = rng.uniform(size=(4, 2, 5))
+    if weights == "equal":
+        return x, None, y, np.full(30, 1 / 30)
+    if weights == "dirichlet":
+        p = rng.dirichlet(np.ones(30))
+        return x, p, y, p
+    # integer weights: the weighted set equals the set with members repeated
+    k = rng.integers(1, 4, size=30)
+    return x, k / k.sum(), y, k
+
+
+@pytest.mark.parametrize("weights", ["equal", "dirichlet", "integer"])
+def test_energy_score_matches_scoringrules(weights):
+    sr = pytest.importorskip("scoringrules")
+    x, p, y, w = _sr_inputs(weights)
+    xf, yf = x.reshape(len(x), -1), y.reshape(len(y), -1)
+    want = sr.es_ensemble(
+        yf,
+        np.broadcast_to(xf, (len(yf), *xf.shape)),
+        ens_w=np.broadcast_to(w, (len(yf), len(w))),
+        backend="numpy",
+    )
+    assert ev.energy_score(x, p, y) == pytest.approx(float(np.mean(want)), abs=1e-8)
+    if weights == "integer":  # ens_w agrees with repeating members
+        rep = np.repeat(x, w, axis=0)
+        assert ev.energy_score(rep, None, y) == pytest.approx(ev.energy_score(x, p, y), abs=1e-8)
+
+
+@pytest.mark.parametrize("weights", ["equal", "dirichlet", "integer"])
+@pytest.mark.parametrize("order", [0.5, 1.0, 2.0])
+def test_variogram_score_matches_scoringrules(weights, order):
+    sr = pytest.importorskip("scoringrules")
+    x, p, y, w = _sr_inputs(weights)
+    xf, yf = x.reshape(len(x), -1), y.reshape(len(y), -1)
+    want = sr.vs_ensemble(
+        yf,
+        np.broadcast_to(xf, (len(yf), *xf.shape)),
+        p=order,
+        ens_w=np.broadcast_to(w, (len(yf), len(w))),
+        backend="numpy",
+    )
+    assert ev.variogram_score(x, p, y, p=order) == pytest.approx(float(np.mean(want)), abs=1e-8)
+    if weights == "integer":
+        rep = np.repeat(x, w, axis=0)
+        got = ev.variogram_score(rep, None, y, p=order)
+        assert got == pytest.approx(ev.variogram_score(x, p, y, p=order), abs=1e-8)
+
+
+@pytest.mark.parametrize("weights", ["equal", "dirichlet", "integer"])
+def test_crps_matches_scoringrules(weights):
+    sr = pytest.importorskip("scoringrules")
+    x, p, y, w = _sr_inputs(weights)
+    xf, yf = x.reshape(len(x), -1), y.reshape(len(y), -1)
+    fct = np.broadcast_to(xf.T, (len(yf), *xf.T.shape))  # (obs, component, member)
+    ens_w = np.broadcast_to(w, fct.shape)
+    for estimator in ("nrg", "qd"):
+        want = sr.crps_ensemble(yf, fct, ens_w=ens_w, estimator=estimator, backend="numpy")
+        assert ev.crps(x, p, y) == pytest.approx(float(np.mean(want)), abs=1e-8), estimator
+    if weights == "integer":
+        rep = np.repeat(x, w, axis=0)
+        assert ev.crps(rep, None, y) == pytest.approx(ev.crps(x, p, y), abs=1e-8)
 
 
 def test_energy_score_subsample_close_to_exact(days):
