@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,8 @@ from conftest import synthetic_days
 import scengen.reduce as red
 from scengen.cli import cli
 from scengen.errors import ScengenError
-from scengen.reduce import reduce_scenarios, reduction_curve, wasserstein
+from scengen.reduce import ReduceOptions, reduce_scenarios, reduction_curve, wasserstein
+from scengen.reduce._costs import _Costs, _State
 from scengen.scenarios import ScenarioSet, read_scenarios, write_scenarios
 
 
@@ -118,15 +120,15 @@ def test_zero_probability_scenarios_are_never_medoids():
     assert len(res.assignment) == 50
 
 
-def test_deterministic_for_a_seed(monkeypatch):
+def test_deterministic_for_a_seed():
     ss = _set(300)
     a, b = reduce_scenarios(ss, 6, seed=4), reduce_scenarios(ss, 6, seed=4)
     np.testing.assert_array_equal(a.medoids, b.medoids)
     np.testing.assert_array_equal(a.reduced.probabilities, b.reduced.probabilities)
     # the sampling path too
-    monkeypatch.setattr(red, "FULL_MATRIX_MAX_N", 100)
-    monkeypatch.setattr(red, "RELAX_SAMPLE", 80)
-    a, b = reduce_scenarios(ss, 6, seed=4), reduce_scenarios(ss, 6, seed=4)
+    opts = ReduceOptions(full_matrix_max_n=100, relax_sample=80)
+    a = reduce_scenarios(ss, 6, seed=4, options=opts)
+    b = reduce_scenarios(ss, 6, seed=4, options=opts)
     np.testing.assert_array_equal(a.medoids, b.medoids)
     assert a.info["algorithm"]["strategy"] == "full-set swaps, local candidates"
 
@@ -165,20 +167,22 @@ def test_forward_curve_decreases_and_is_greedy():
     assert res.distance == pytest.approx(curve[8], rel=1e-9)
 
 
-def test_sampling_paths(monkeypatch):
+def test_sampling_paths():
     ss = _set(400)
     full = reduce_scenarios(ss, 6)
-    monkeypatch.setattr(red, "FULL_MATRIX_MAX_N", 150)
-    monkeypatch.setattr(red, "RELAX_SAMPLE", 120)
-    monkeypatch.setattr(red, "FORWARD_MAX_PAIRS", 150 * 400)
-    monkeypatch.setattr(red, "FORWARD_MIN_CANDIDATES", 50)
-    sampled = reduce_scenarios(ss, 6)
+    opts = ReduceOptions(
+        full_matrix_max_n=150,
+        relax_sample=120,
+        forward_max_pairs=150 * 400,
+        forward_min_candidates=50,
+    )
+    sampled = reduce_scenarios(ss, 6, options=opts)
     assert sampled.distance_exact == pytest.approx(sampled.distance, rel=1e-6)
     assert sampled.distance <= full.distance * 1.03
-    one = reduce_scenarios(ss, 1)
+    one = reduce_scenarios(ss, 1, options=opts)
     best1 = min(_objective(ss, [i]) for i in range(400))
     assert one.distance == pytest.approx(best1, rel=1e-6)
-    fwd = reduce_scenarios(ss, 6, method="forward")
+    fwd = reduce_scenarios(ss, 6, method="forward", options=opts)
     assert fwd.info["algorithm"]["candidates"] < 400
     assert fwd.distance_exact == pytest.approx(fwd.distance, rel=1e-6)
 
@@ -240,8 +244,8 @@ def test_swap_gains_are_exact(metric, p):
     X = synthetic_days(70, 2, 24, seed=9).reshape(70, -1)
     w = rng.uniform(0.5, 1.5, 70)
     w /= w.sum()
-    costs = red._Costs(X, metric, p)
-    state = red._State(costs, w, np.array([1, 20, 40]))
+    costs = _Costs(X, metric, p)
+    state = _State(costs, w, np.array([1, 20, 40]))
     C = np.array([5, 6, 33, 69])
     exact = costs.exact(C)
     G = state.gains(C, costs.block(C))
@@ -256,31 +260,32 @@ def test_swap_gains_are_exact(metric, p):
         assert G_rows[b, j] == pytest.approx(delta, abs=1e-5 * state.obj)
 
 
-def test_threads_and_caches_do_not_change_the_result(monkeypatch):
+def test_threads_and_caches_do_not_change_the_result():
     """The screening and the relaxation restarts give the same medoids on 1 or 2 threads, with
     the candidate cost cache on (evicting) as well."""
     ss = _set(400)
-    monkeypatch.setattr(red, "FULL_MATRIX_MAX_N", 100)
-    monkeypatch.setattr(red, "RELAX_SAMPLE", 150)
-    monkeypatch.setattr(red, "SCREEN_SAMPLE", 120)
-    monkeypatch.setattr(red, "SCREEN_BLOCK", 16)
-    monkeypatch.setattr(red, "ROW_CACHE_MIN_DIM", 1)
-    monkeypatch.setattr(red, "ROW_CACHE_BYTES", 4 * 400 * 120)
+    opts = ReduceOptions(
+        full_matrix_max_n=100,
+        relax_sample=150,
+        screen_sample=120,
+        screen_block=16,
+        row_cache_min_dim=1,
+        row_cache_bytes=4 * 400 * 120,
+    )
     runs = []
     for threads in (1, 2):
-        monkeypatch.setattr(red, "THREADS", threads)
-        runs.append(reduce_scenarios(ss, 6, seed=5))
+        runs.append(reduce_scenarios(ss, 6, seed=5, options=replace(opts, threads=threads)))
     np.testing.assert_array_equal(runs[0].medoids, runs[1].medoids)
     assert runs[0].distance == runs[1].distance
 
 
-def test_cost_cache_assign_and_incremental_update(monkeypatch):
+def test_cost_cache_assign_and_incremental_update():
     X = synthetic_days(90, 2, 24, seed=11).reshape(90, -1)
     w = np.random.default_rng(2).uniform(0.5, 1.5, 90)
     w /= w.sum()
-    monkeypatch.setattr(red, "ROW_CACHE_MIN_DIM", 1)
-    monkeypatch.setattr(red, "ROW_CACHE_BYTES", 4 * 90 * 12)  # 12 rows: evictions
-    costs = red._Costs(X, "euclidean", 1)
+    # a cache of 12 rows: evictions
+    opts = ReduceOptions(row_cache_min_dim=1, row_cache_bytes=4 * 90 * 12)
+    costs = _Costs(X, "euclidean", 1, opts)
     exact = costs.exact(np.arange(90))
     for C in (np.array([3, 50, 7]), np.array([8, 3, 60, 61, 62, 63]), np.array([50, 9])):
         rows = np.array([0, 3, 5, 50, 89])
@@ -292,10 +297,10 @@ def test_cost_cache_assign_and_incremental_update(monkeypatch):
     np.testing.assert_array_equal(a, np.argmin(costs.exact(med), axis=1))
     np.testing.assert_allclose(c, costs.exact(med).min(axis=1), rtol=1e-12)
     # the assignment updated swap by swap equals the one computed afresh
-    state = red._State(costs, w, med)
+    state = _State(costs, w, med)
     for j, cand in [(0, 5), (2, 60), (0, 4), (3, 31 + 1)]:
         state.swap(j, cand)
-        fresh = red._State(costs, w, state.medoids)
+        fresh = _State(costs, w, state.medoids)
         np.testing.assert_allclose(state.d1, fresh.d1, atol=1e-12)
         np.testing.assert_allclose(state.d2, fresh.d2, atol=1e-12)
         np.testing.assert_array_equal(state.medoids[state.nearest], fresh.medoids[fresh.nearest])
@@ -304,6 +309,14 @@ def test_cost_cache_assign_and_incremental_update(monkeypatch):
 
 def test_memory_bound_is_modest():
     assert red.memory_bound(100_000, 168, 20) < 2 * 2**30
+
+
+def test_options_are_frozen_and_reach_the_estimate():
+    opts = ReduceOptions()
+    with pytest.raises(FrozenInstanceError):
+        opts.threads = 3  # type: ignore[misc]
+    small = ReduceOptions(full_matrix_max_n=1000)
+    assert red.memory_bound(5000, 168, 20, small) != red.memory_bound(5000, 168, 20)
 
 
 # ----------------------------------------------------------------------------- CLI
