@@ -601,20 +601,209 @@ def load_checkpoint(run_dir_or_file: str | os.PathLike, device: str = "cpu") -> 
             f"checkpoint {str(path)!r} has format version {ckpt.get('format_version')!r}; this "
             f"scengen reads version {CHECKPOINT_VERSION} (retrain the model)"
         )
-    missing = [k for k in ("generator", "config", "sites", "n_steps", "step") if k not in ckpt]
+    problem = _checkpoint_problem(ckpt)
+    if problem is not None:
+        raise ScengenError(f"checkpoint {str(path)!r} is {problem}")
+    return ckpt
+
+
+#: entries every checkpoint of format version 1 holds (read with ``ckpt[key]``)
+_CHECKPOINT_REQUIRED = (
+    "generator",
+    "config",
+    "sites",
+    "n_steps",
+    "step",
+    "step_minutes",
+    "capacities",
+    "n_labels",
+)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _tensor_dict_problem(state: Any, model: torch.nn.Module, what: str) -> str | None:
+    """Why ``state`` is not a finite state dict of ``model`` (names, shapes, kinds), or ``None``."""
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        return f"corrupt: {what} is not a mapping of tensors"
+    ref = model.state_dict()
+    if set(ref) != set(state):
+        extra, lost = sorted(set(state) - set(ref)), sorted(set(ref) - set(state))
+        name = f"no tensor {lost[0]!r}" if lost else f"an unknown tensor {extra[0]!r}"
+        return f"corrupt: {what} has {name} for its recorded model config"
+    for k, r in ref.items():
+        t = state[k]
+        if tuple(t.shape) != tuple(r.shape) or t.is_floating_point() != r.is_floating_point():
+            return (
+                f"corrupt: {what} tensor {k!r} has shape {list(t.shape)} ({t.dtype}); its "
+                f"recorded model config needs {list(r.shape)} ({r.dtype})"
+            )
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            return f"corrupt: {what} tensor {k!r} holds non-finite numbers"
+    return None
+
+
+def _optimizer_problem(state: Any, model: torch.nn.Module, what: str) -> str | None:
+    """Why ``state`` is not an Adam state of ``model``'s parameters, or ``None`` (checked by
+    loading it onto the parameters of a model on the ``meta`` device: nothing is allocated)."""
+    if not isinstance(state, dict) or not isinstance(state.get("param_groups"), list):
+        return f"corrupt: {what} is not an optimizer state"
+    opt = torch.optim.Adam(model.parameters())
+    try:
+        opt.load_state_dict(state)
+    except Exception as e:  # wrong groups, sizes or types
+        return f"corrupt: {what} does not fit the model ({type(e).__name__})"
+    for p, st in opt.state.items():
+        for key, v in st.items():
+            if key in ("exp_avg", "exp_avg_sq") and (
+                not isinstance(v, torch.Tensor) or tuple(v.shape) != tuple(p.shape)
+            ):
+                return f"corrupt: {what} entry {key!r} does not fit its parameter"
+    return None
+
+
+def _checkpoint_problem(ckpt: dict[str, Any]) -> str | None:
+    """What makes a loaded checkpoint unusable (``"incomplete: ..."`` / ``"corrupt: ..."``), or
+    ``None``: every entry that sampling, resuming and the run's metadata read, with its type,
+    and the weights and optimizer states against the model its config describes (built on the
+    ``meta`` device, so a corrupt size allocates nothing)."""
+    missing = [k for k in _CHECKPOINT_REQUIRED if k not in ckpt]
     if missing:
-        raise ScengenError(f"checkpoint {str(path)!r} is incomplete: no {missing[0]!r}")
+        return f"incomplete: no {missing[0]!r}"
+    step, n_steps, sites = ckpt["step"], ckpt["n_steps"], ckpt["sites"]
+    if not _is_int(step) or step < 0:
+        return f"corrupt: step = {step!r} is not a whole number >= 0"
+    if not _is_int(n_steps) or n_steps < 1:
+        return f"corrupt: n_steps = {n_steps!r} is not a whole number >= 1"
     span = checkpoint_span(ckpt)
     if not (
-        len(span) == 2
-        and all(isinstance(v, int) for v in span)
-        and 0 <= span[0] < span[1] <= ckpt["n_steps"]
+        isinstance(span, (list, tuple))
+        and len(span) == 2
+        and all(_is_int(v) for v in span)
+        and 0 <= span[0] < span[1] <= n_steps
     ):
-        raise ScengenError(
-            f"checkpoint {str(path)!r} is corrupt: modelled_steps = {span!r} is not a span "
-            f"[start, stop) within its {ckpt['n_steps']!r} steps"
+        return (
+            f"corrupt: modelled_steps = {span!r} is not a span [start, stop) within its "
+            f"{n_steps!r} steps"
         )
-    return ckpt
+    if (
+        not isinstance(sites, (list, tuple))
+        or not sites
+        or not all(isinstance(x, str) for x in sites)
+        or len(set(sites)) != len(sites)
+    ):
+        return f"corrupt: sites = {sites!r} is not a list of distinct site names"
+    caps = ckpt["capacities"]
+    if (
+        not isinstance(caps, (list, tuple))
+        or len(caps) != len(sites)
+        or not all(_is_number(c) and math.isfinite(c) and c > 0 for c in caps)
+    ):
+        return f"corrupt: capacities = {caps!r} are not {len(sites)} positive numbers"
+    sm = ckpt["step_minutes"]
+    if not _is_int(sm) or not 1 <= sm <= 24 * 60:
+        return f"corrupt: step_minutes = {sm!r} is not a step length in minutes"
+    start = ckpt.get("start_minute", 0)
+    if not _is_int(start) or not 0 <= start < 24 * 60:
+        return f"corrupt: start_minute = {start!r} is not a minute of the day"
+    for key, kind in (("units", str), ("fingerprint", str)):
+        if key in ckpt and not isinstance(ckpt[key], kind):
+            return f"corrupt: {key} = {ckpt[key]!r} is not text"
+    if "seed" in ckpt:
+        try:
+            check_seed(ckpt["seed"])
+        except ScengenError:
+            return f"corrupt: seed = {ckpt['seed']!r} is not a seed"
+    condition, n_labels = ckpt.get("condition", "none"), ckpt["n_labels"]
+    if condition not in LABEL_VALUES:
+        return f"corrupt: condition = {condition!r} is not one of {list(CONDITIONS)}"
+    if not _is_int(n_labels) or n_labels != len(LABEL_VALUES[condition]):
+        return f"corrupt: n_labels = {n_labels!r} does not fit condition {condition!r}"
+    counts = ckpt.get("label_counts", [] if not n_labels else None)
+    if (
+        not isinstance(counts, (list, tuple))
+        or len(counts) != n_labels
+        or not all(_is_int(c) and c >= 0 for c in counts)
+        or (n_labels and sum(counts) <= 0)
+    ):
+        return f"corrupt: label_counts = {counts!r} are not {n_labels} day counts"
+    for key in ("elapsed_s",):
+        if key in ckpt and not (_is_number(ckpt[key]) and math.isfinite(ckpt[key])):
+            return f"corrupt: {key} = {ckpt[key]!r} is not a number"
+    if "metrics_n" in ckpt and not _is_int(ckpt["metrics_n"]):
+        return f"corrupt: metrics_n = {ckpt['metrics_n']!r} is not a whole number"
+    for key, size in (("metrics_acc", 4), ("ramp_sd_gen", len(sites))):
+        v = ckpt.get(key)
+        if v is not None and not (
+            isinstance(v, (list, tuple))
+            and len(v) in ((size,) if key == "metrics_acc" else (0, size))
+            and all(_is_number(x) and math.isfinite(x) for x in v)
+        ):
+            return f"corrupt: {key} = {v!r} is not {size} numbers"
+    config = ckpt["config"]
+    if not isinstance(config, dict) or not all(
+        isinstance(config.get(s), dict) for s in ("data", "model", "train")
+    ):
+        return "corrupt: config is not a mapping with the sections data, model and train"
+    try:
+        model_cfg = from_dict(ModelConfig, config["model"], "config.model")
+    except ScengenError as e:
+        return f"corrupt: {e}"
+    try:
+        with torch.device("meta"):
+            gen, critic = build_models(model_cfg, len(sites), span[1] - span[0], n_labels)
+    except Exception as e:  # sizes beyond what a tensor can hold
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
+        return f"corrupt: its model config cannot be built: {first}"
+    problem = _tensor_dict_problem(ckpt["generator"], gen, "generator")
+    if problem is None and ckpt.get("generator_ema"):
+        problem = _tensor_dict_problem(ckpt["generator_ema"], gen, "generator_ema")
+    if problem is None and "critic" in ckpt:
+        problem = _tensor_dict_problem(ckpt["critic"], critic, "critic")
+    for key, model in (("opt_generator", gen), ("opt_critic", critic)):
+        if problem is None and key in ckpt:
+            problem = _optimizer_problem(ckpt[key], model, key)
+    if problem is not None:
+        return problem
+    rng = ckpt.get("rng_state")
+    if rng is not None:
+        try:
+            torch.Generator().set_state(rng)
+        except Exception:  # not a generator state
+            return "corrupt: rng_state is not a random generator state"
+    return _calibration_problem(ckpt.get("calibration"), max(n_labels, 1), len(sites), span)
+
+
+def _calibration_problem(cal: Any, n_l: int, n_sites: int, span: Any) -> str | None:
+    """Why ``cal`` is not a calibration of ``fit_calibration`` for this model, or ``None``."""
+    if not cal:  # none fitted (an intermediate checkpoint, or calibrate off)
+        return None
+    if not isinstance(cal, dict):
+        return "corrupt: calibration is not a mapping"
+    k = cal.get("levels")
+    if not _is_int(k) or k < 2:
+        return f"corrupt: calibration levels = {k!r} is not a whole number >= 2"
+    shape = (n_l, k, n_sites, span[1] - span[0])
+    for key in ("generated", "target"):
+        t = cal.get(key)
+        if not isinstance(t, torch.Tensor) or tuple(t.shape) != shape or not t.is_floating_point():
+            return f"corrupt: calibration {key!r} is not a {list(shape)} tensor of quantiles"
+        if not bool(torch.isfinite(t).all()) or (
+            key == "target" and not bool(((t >= 0) & (t <= 1)).all())
+        ):
+            return f"corrupt: calibration {key!r} holds values outside [0, 1] or non-finite"
+    fitted = cal.get("fitted")
+    if not isinstance(fitted, torch.Tensor) or fitted.dtype != torch.bool or fitted.shape != (n_l,):
+        return f"corrupt: calibration 'fitted' is not {n_l} true/false flags"
+    return None
 
 
 def generator_from_checkpoint(
@@ -650,8 +839,12 @@ def _save_checkpoint(path: Path, ckpt: dict[str, Any]) -> None:
 class _Metrics:
     """``metrics.csv`` appended one whole line at a time (a valid CSV after any interruption)."""
 
-    def __init__(self, path: Path, resume_step: int | None, log_every: int) -> None:
+    def __init__(self, path: Path | None, resume_step: int | None, log_every: int) -> None:
         self.path = path
+        self.rows: list[dict[str, float]] = []  # this call's rows (a model trained in memory)
+        self.f = None
+        if path is None:
+            return
         rows: list[str] = []
         if resume_step is not None and path.is_file():
             lines = path.read_text(encoding="utf-8").splitlines()
@@ -671,6 +864,9 @@ class _Metrics:
         self.f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     def add(self, row: dict[str, float]) -> None:
+        self.rows.append({c: float(row[c]) for c in METRIC_COLUMNS})
+        if self.f is None:
+            return
         line = ",".join(
             str(int(row[c])) if c == "step" else f"{row[c]:.6g}" for c in METRIC_COLUMNS
         )
@@ -678,7 +874,8 @@ class _Metrics:
         self.f.flush()
 
     def close(self) -> None:
-        self.f.close()
+        if self.f is not None:
+            self.f.close()
 
 
 # ---------------------------------------------------------------------- training
@@ -853,15 +1050,7 @@ def train_run(
     train_days, test_days = _data.split_days(profiles, data_cfg.test_fraction, seed)
     if train_days.n_days < 2:
         raise ScengenError(f"only {train_days.n_days} training day(s); at least 2 are needed")
-    condition = train_cfg.condition
-    labels_np = day_labels(train_days, condition)
-    n_labels = len(LABEL_VALUES[condition])
-    label_idx = (
-        np.array([label_index(condition, v) for v in labels_np], dtype=np.int64)
-        if n_labels
-        else labels_np
-    )
-    label_counts = np.bincount(label_idx, minlength=n_labels).tolist() if n_labels else []
+    label_idx, label_counts, n_labels = _label_indices(train_days, train_cfg.condition)
 
     config = {
         "data": to_dict(data_cfg),
@@ -870,17 +1059,109 @@ def train_run(
     }
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
-    threads_before = torch.get_num_threads()
-    # The networks are small: 2 threads train 1.3x faster than 1 on a quiet 2-core CPU (more were
-    # not measured), so CPU training uses at most 2 unless told otherwise (train.threads).
-    default_threads = min(2, threads_before) if device.type == "cpu" else threads_before
-    torch.set_num_threads(train_cfg.threads or default_threads)
     try:
+        with _threads(train_cfg, device):
+            meta, _, _ = _train_loop(
+                run_dir,
+                profiles,
+                train_days,
+                test_days,
+                label_idx,
+                label_counts,
+                n_labels,
+                model_cfg,
+                train_cfg,
+                config,
+                device,
+                seed,
+                old,
+                progress,
+            )
+    except BaseException:
+        if created and not ckpt_file.exists():
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return meta
+
+
+def _label_indices(train_days: Any, condition: str) -> tuple[np.ndarray, list[int], int]:
+    """Embedding index of each training day's label, the count per label, the number of
+    labels (0 for an unconditioned model: the indices are then all 0)."""
+    labels_np = day_labels(train_days, condition)
+    n_labels = len(LABEL_VALUES[condition])
+    label_idx = (
+        np.array([label_index(condition, v) for v in labels_np], dtype=np.int64)
+        if n_labels
+        else labels_np
+    )
+    label_counts = np.bincount(label_idx, minlength=n_labels).tolist() if n_labels else []
+    return label_idx, label_counts, n_labels
+
+
+@contextlib.contextmanager
+def _threads(train_cfg: TrainConfig, device: torch.device) -> Iterator[None]:
+    """Torch's CPU threads for a training: ``train.threads``, else at most 2 on the CPU (the
+    networks are small: 2 threads train 1.3x faster than 1 on a quiet 2-core CPU; more were not
+    measured)."""
+    before = torch.get_num_threads()
+    default = min(2, before) if device.type == "cpu" else before
+    torch.set_num_threads(train_cfg.threads or default)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def fit(
+    train_days: Any,
+    model_cfg: ModelConfig | None = None,
+    train_cfg: TrainConfig | None = None,
+    *,
+    seed: int = 0,
+    data_config: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, float]]]:
+    """Train the WGAN-GP on in-memory days, writing nothing to disk.
+
+    Parameters
+    ----------
+    train_days : scengen.data.Profiles
+        The training days ``(n_days, n_sites, n_steps)`` [p.u.], with their dates (for the labels
+        of a conditional model).
+    model_cfg, train_cfg : ModelConfig, TrainConfig, optional
+        Defaults when omitted.
+    seed : int, default 0
+        Seeds the weight initialisation and every random draw of the training.
+    data_config : dict, optional
+        Recorded in the checkpoint's config (where the days came from).
+    progress : callable, optional
+        As in :func:`train_run`.
+
+    Returns
+    -------
+    (metadata, checkpoint, metrics)
+        The metadata a run directory would record, the final checkpoint (the dict
+        ``checkpoint.pt`` holds) and the logged metrics rows (dicts keyed by
+        ``METRIC_COLUMNS``). Training is the same arithmetic as :func:`train_run`'s.
+    """
+    model_cfg = ModelConfig() if model_cfg is None else model_cfg
+    train_cfg = TrainConfig() if train_cfg is None else train_cfg
+    seed = check_seed(seed)
+    if train_days.n_days < 2:
+        raise ScengenError(f"only {train_days.n_days} training day(s); at least 2 are needed")
+    device = resolve_device(train_cfg.device)
+    label_idx, label_counts, n_labels = _label_indices(train_days, train_cfg.condition)
+    config = {
+        "data": dict(data_config or {}),
+        "model": to_dict(model_cfg),
+        "train": to_dict(train_cfg),
+    }
+    with _threads(train_cfg, device):
         return _train_loop(
-            run_dir,
-            profiles,
+            None,
             train_days,
-            test_days,
+            train_days,
+            None,
             label_idx,
             label_counts,
             n_labels,
@@ -889,19 +1170,13 @@ def train_run(
             config,
             device,
             seed,
-            old,
+            None,
             progress,
         )
-    except BaseException:
-        if created and not ckpt_file.exists():
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    finally:
-        torch.set_num_threads(threads_before)
 
 
 def _train_loop(
-    run_dir: Path,
+    run_dir: Path | None,
     profiles: Any,
     train_days: Any,
     test_days: Any,
@@ -915,7 +1190,9 @@ def _train_loop(
     seed: int,
     old: dict[str, Any] | None,
     progress: Progress | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, float]]]:
+    """The WGAN-GP training; returns the run's metadata, its last checkpoint and the metrics
+    rows logged by this call. Without ``run_dir`` nothing is written to disk."""
     t_start = time.perf_counter()
     n_sites = train_days.n_sites
     first, stop = modelled_steps(train_days.values) if cfg.fixed_zeros else (0, train_days.n_steps)
@@ -924,7 +1201,7 @@ def _train_loop(
     summary = {
         **_data.summary(profiles),
         "n_train": int(train_days.n_days),
-        "n_test": int(test_days.n_days),
+        "n_test": 0 if test_days is None else int(test_days.n_days),
     }
 
     torch.manual_seed(seed)
@@ -954,9 +1231,13 @@ def _train_loop(
         acc[:] = old.get("metrics_acc", [0.0] * 4)
         n_acc = int(old.get("metrics_n", 0))
         elapsed_before = float(old.get("elapsed_s", 0.0))
-    else:
+    elif run_dir is not None:
         _data.save_split(run_dir, train_days, test_days)
         _io.write_text(run_dir / CONFIG_YAML, dump_yaml(config))
+
+    def write_meta() -> None:
+        if run_dir is not None:
+            _io.write_json(run_dir / METADATA_JSON, meta)
 
     meta: dict[str, Any] = {
         "seed": int(seed),
@@ -971,7 +1252,7 @@ def _train_loop(
         "status": "training",
         "timings": {},
     }
-    _io.write_json(run_dir / METADATA_JSON, meta)
+    write_meta()
 
     x_all = torch.as_tensor(values, dtype=torch.float32, device=device)
     lab_all = torch.as_tensor(label_idx, dtype=torch.long, device=device)
@@ -991,6 +1272,8 @@ def _train_loop(
         z = torch.randn(bs, gen.input_dim, generator=rng).to(device)
         return x_all[idx], (lab_all[idx] if conditional else None), z
 
+    last: dict[str, Any] = {}
+
     def checkpoint(step_now: int, elapsed: float, final: bool = False) -> None:
         calibration: dict[str, Any] = {}
         if final and cfg.calibrate:
@@ -1002,8 +1285,8 @@ def _train_loop(
                 seed,
                 device,
             )
-        _save_checkpoint(
-            run_dir / CHECKPOINT,
+        last.clear()
+        last.update(
             {
                 "format": CHECKPOINT_FORMAT,
                 "format_version": CHECKPOINT_VERSION,
@@ -1033,10 +1316,16 @@ def _train_loop(
                 "metrics_n": int(n_acc),
                 "ramp_sd_gen": [float(v) for v in sd_gen.cpu()],
                 "calibration": calibration,
-            },
+            }
         )
+        if run_dir is not None:
+            _save_checkpoint(run_dir / CHECKPOINT, last)
 
-    metrics = _Metrics(run_dir / METRICS_CSV, step if old is not None else None, cfg.log_every)
+    metrics = _Metrics(
+        None if run_dir is None else run_dir / METRICS_CSV,
+        step if old is not None else None,
+        cfg.log_every,
+    )
     t0 = time.perf_counter()
     first_step = step
     stopped_early = False
@@ -1124,7 +1413,7 @@ def _train_loop(
             if interrupt["signal"] is not None:  # Ctrl-C / SIGTERM: save, then stop
                 checkpoint(step, elapsed)
                 meta.update(step=step, status="interrupted")
-                _io.write_json(run_dir / METADATA_JSON, meta)
+                write_meta()
                 raise TrainingInterrupted(run_dir, step, cfg.steps)
             if cfg.max_minutes is not None and time.perf_counter() - t0 > 60 * cfg.max_minutes:
                 stopped_early = step < cfg.steps
@@ -1141,8 +1430,8 @@ def _train_loop(
             "steps_per_s": (step - first_step) / run_s if run_s > 0 else None,
         },
     )
-    _io.write_json(run_dir / METADATA_JSON, meta)
-    return meta
+    write_meta()
+    return meta, dict(last), metrics.rows
 
 
 def resolved_config(run_dir: str | os.PathLike) -> dict[str, Any]:
