@@ -1,6 +1,12 @@
-"""``python -m scengen``."""
+"""``python -m scengen``: the command-line interface."""
 
-from scengen.cli import cli
+import sys
 
 if __name__ == "__main__":
-    cli(prog_name="scengen")
+    try:
+        from scengen.cli import cli
+
+        cli(prog_name="scengen")
+    except KeyboardInterrupt:  # Ctrl-C while Python starts or the command ends: no traceback
+        print("Error: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -958,7 +958,7 @@ def load_split(run_dir: str | os.PathLike) -> tuple[Profiles, Profiles]:
             "'scengen train'?"
         )
     try:
-        with np.load(f) as z:
+        with np.load(f, allow_pickle=False) as z:
             common = dict(
                 sites=[str(s) for s in z["sites"]],
                 capacities=z["capacities"],
@@ -976,6 +976,29 @@ def load_split(run_dir: str | os.PathLike) -> tuple[Profiles, Profiles]:
             test = Profiles(
                 values=z["test_values"], dates=z["test_dates"].astype("datetime64[D]"), **common
             )
-    except (OSError, ValueError, KeyError) as e:
-        raise ScengenError(f"{str(f)!r} is not a valid {PROFILES_NPZ}: {e}") from None
+    except Exception as e:  # truncated, empty, not a zip, a member missing or of a wrong kind
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ScengenError(f"{str(f)!r} is not a valid {PROFILES_NPZ}: {first}") from None
+    for name, p in (("training", train), ("held-out", test)):
+        v = p.values
+        if (
+            v.ndim != 3
+            or p.dates.ndim != 1
+            or p.capacities.ndim != 1
+            or v.shape[0] != len(p.dates)
+            or v.shape[1] != len(p.sites)
+            or v.shape[1] != len(p.capacities)
+            or not v.size
+        ):
+            raise ScengenError(
+                f"{str(f)!r}: the {name} days have shape {v.shape} for dates of shape "
+                f"{p.dates.shape} and {len(p.sites)} sites"
+            )
+        bad = ~np.isfinite(v) | (v < -RANGE_TOL) | (v > 1 + RANGE_TOL)
+        if bad.any():
+            d, s_, t = (int(a[0]) for a in np.nonzero(bad))
+            raise ScengenError(
+                f"{str(f)!r}: {name} day {p.dates[d]}, site {p.sites[s_]!r}, step {t} is "
+                f"{v[d, s_, t]}, outside [0, 1] p.u.; the file is corrupt"
+            )
     return train, test

@@ -569,8 +569,9 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
     if (d / METADATA_JSON).is_file():
         try:
             meta = _io.read_json(d / METADATA_JSON)
-        except ValueError as e:
+        except (ValueError, UnicodeDecodeError) as e:
             raise ScengenError(f"{str(d / METADATA_JSON)!r} is not valid JSON: {e}") from None
+        _check_metadata(meta, d / METADATA_JSON)
     csv, npz = d / SCENARIOS_CSV, d / BINARY_NPZ
     if not csv.is_file() and not npz.is_file():
         raise ScengenError(f"{str(d)!r} has no {SCENARIOS_CSV}; is it a scenario directory?")
@@ -580,21 +581,28 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
         try:
             with np.load(npz, allow_pickle=False) as z:
                 if not csv.is_file() or int(z["csv_size"]) == csv.stat().st_size:
-                    values, ids = np.asarray(z["values"], float), z["ids"]
-                    probs = z["probabilities"]
+                    values, ids, probs = z["values"], z["ids"], z["probabilities"]
                     from_npz = True
         except Exception as e:  # truncated, not a zip, a member missing, pickled objects
             if not csv.is_file():
                 first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
                 raise ScengenError(f"{str(npz)!r} cannot be read ({first})") from None
             values = probs = ids = None  # the CSV is the primary copy
-        if from_npz and (
-            values.ndim != 3 or np.shape(ids) != values.shape[:1] or np.shape(probs) != np.shape(ids)
-        ):
-            raise ScengenError(
-                f"{str(npz)!r} is inconsistent: values {values.shape}, ids {np.shape(ids)}, "
-                f"probabilities {np.shape(probs)}"
-            )
+        problem = _npz_problem(values, ids, probs, meta) if from_npz else None
+        if from_npz and not problem and csv.is_file():
+            mismatch = _npz_csv_mismatch(values, csv, meta)
+            if mismatch:  # two copies that disagree: which is right cannot be told
+                raise ScengenError(
+                    f"{str(d)!r}: {mismatch}; the files do not belong together (remove "
+                    f"{BINARY_NPZ} to read {SCENARIOS_CSV} alone)"
+                )
+        if problem and csv.is_file():  # an unusable binary copy: the CSV is the primary one
+            values = probs = ids = None
+            from_npz = False
+        elif problem:
+            raise ScengenError(f"{str(npz)!r} is inconsistent: {problem}")
+        elif from_npz:
+            values = values.astype(np.float64)
     sites = meta.get("sites")
     if values is None:
         values, ids, sites = _parse_long_csv(csv, sites, meta)
@@ -617,7 +625,7 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
         )
         if probs is not None
         else None,
-        sites=list(sites),
+        sites=[] if sites is None else list(sites),
         step_minutes=int(meta.get("step_minutes", 60)),
         capacities=np.asarray(meta["capacities"]) if "capacities" in meta else None,
         units=meta.get("units", "p.u."),
@@ -628,6 +636,81 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
     )
     check_values(ss, str(npz if from_npz else csv))
     return ss
+
+
+def _npz_problem(values: Any, ids: Any, probs: Any, meta: dict[str, Any]) -> str | None:
+    """What makes the arrays of ``scenarios.npz`` unusable, or ``None``."""
+    if values.dtype.kind != "f" or values.ndim != 3:
+        return f"values are {values.dtype} of shape {values.shape}, not floats (n, sites, steps)"
+    if ids.dtype.kind not in "iu" or ids.shape != values.shape[:1]:
+        return f"ids are {ids.dtype} of shape {ids.shape} for {values.shape[0]} scenarios"
+    if probs.dtype.kind != "f" or probs.shape != ids.shape:
+        return f"probabilities are {probs.dtype} of shape {probs.shape}"
+    if "sites" in meta and len(meta["sites"]) != values.shape[1]:
+        return f"{values.shape[1]} sites, metadata.json lists {len(meta['sites'])}"
+    return None
+
+
+def _npz_csv_mismatch(values: np.ndarray, csv: Path, meta: dict[str, Any]) -> str | None:
+    """Compare the first scenario of ``scenarios.csv`` with the binary copy (per-unit times the
+    capacities of ``metadata.json``): a mismatch means the files do not belong together."""
+    s, t = values.shape[1:]
+    try:
+        head = pd.read_csv(csv, nrows=s * t, usecols=["value"])["value"].to_numpy(float)
+    except Exception:  # unreadable: the CSV path reports it
+        return "scenarios.csv cannot be compared"
+    caps = np.asarray(meta.get("capacities", np.ones(s)), float)
+    if head.shape != (s * t,) or caps.shape != (s,):
+        return "scenarios.csv does not match"
+    expect = (values[0].astype(np.float64) * caps[:, None]).reshape(-1)
+    if not np.allclose(head, expect, rtol=1e-6, atol=1e-9 * max(1.0, float(np.abs(caps).max()))):
+        return "scenarios.csv and metadata.json's capacities do not match the binary copy"
+    return None
+
+
+def _check_metadata(meta: Any, path: Path) -> None:
+    """Raise unless ``metadata.json`` holds a mapping whose entries that reading uses have the
+    right types (sites, n_steps, step_minutes, start_minute, capacities, units, dates)."""
+    where = repr(str(path))
+    if not isinstance(meta, dict):
+        raise ScengenError(f"{where} must hold a JSON object, got {type(meta).__name__}")
+
+    def bad(key: str, what: str) -> ScengenError:
+        return ScengenError(f"{where}: {key} = {meta[key]!r} must be {what}")
+
+    def whole(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    sites = meta.get("sites")
+    if "sites" in meta and not (
+        isinstance(sites, list) and sites and all(isinstance(x, str) for x in sites)
+    ):
+        raise bad("sites", "a list of site names")
+    if "n_steps" in meta and not (whole(meta["n_steps"]) and meta["n_steps"] >= 1):
+        raise bad("n_steps", "a whole number >= 1")
+    if "step_minutes" in meta and not (
+        whole(meta["step_minutes"]) and 1 <= meta["step_minutes"] <= 24 * 60
+    ):
+        raise bad("step_minutes", "a step length in minutes (1 to 1440)")
+    if "start_minute" in meta and not (
+        whole(meta["start_minute"]) and 0 <= meta["start_minute"] < 24 * 60
+    ):
+        raise bad("start_minute", "a minute of the day (0 to 1439)")
+    caps = meta.get("capacities")
+    if "capacities" in meta and not (
+        isinstance(caps, list)
+        and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in caps)
+        and (sites is None or len(caps) == len(sites))
+    ):
+        raise bad("capacities", "a list of numbers, one per site")
+    if "units" in meta and not isinstance(meta["units"], str):
+        raise bad("units", "a text such as 'MW'")
+    dates = meta.get("dates")
+    if dates:
+        try:
+            np.asarray(dates, dtype="datetime64[D]")
+        except (TypeError, ValueError):
+            raise bad("dates", "a list of dates (YYYY-MM-DD)") from None
 
 
 def _integer_column(col: pd.Series, csv: Path) -> pd.Series:

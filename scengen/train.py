@@ -64,6 +64,23 @@ LABEL_VALUES = {"none": [], "month": list(range(1, 13)), "season": [0, 1, 2, 3]}
 Progress = Callable[[dict[str, Any]], None]
 
 
+#: largest width of a layer / noise vector, and largest temporal kernel [steps], of a model
+MAX_WIDTH = 4096
+MAX_KERNEL = 99
+#: the range 1 .. limit of the whole-number training settings (guards against typos such as
+#: 2**62 that would fail deep inside torch or run for ever)
+TRAIN_LIMITS = {
+    "steps": 100_000_000,
+    "n_critic": 100,
+    "batch_size": 65_536,
+    "checkpoint_every": 100_000_000,
+    "log_every": 100_000_000,
+    "threads": 1024,
+    "ramp_lags": 1440,
+    "acf_lags": 1440,
+}
+
+
 @dataclass
 class ModelConfig:
     """Architecture (``model`` section of a config); see :mod:`scengen.models`.
@@ -107,8 +124,16 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         for name in ("latent_dim", "channels", "critic_channels", "embed_dim"):
-            if getattr(self, name) < 1:
-                raise ScengenError(f"model.{name} = {getattr(self, name)} must be >= 1")
+            if not 1 <= getattr(self, name) <= MAX_WIDTH:
+                raise ScengenError(
+                    f"model.{name} = {getattr(self, name)} must be from 1 to {MAX_WIDTH}"
+                )
+        if self.noise_channels > MAX_WIDTH:
+            raise ScengenError(
+                f"model.noise_channels = {self.noise_channels} must be <= {MAX_WIDTH}"
+            )
+        if self.kernel_size > MAX_KERNEL:
+            raise ScengenError(f"model.kernel_size = {self.kernel_size} must be <= {MAX_KERNEL}")
         if not 0 <= self.output_margin < 0.5:
             raise ScengenError(f"model.output_margin = {self.output_margin} must be in [0, 0.5)")
         if self.noise_channels < 0:
@@ -231,14 +256,19 @@ class TrainConfig:
     max_minutes: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("steps", "n_critic", "checkpoint_every", "log_every"):
-            if getattr(self, name) < 1:
-                raise ScengenError(f"train.{name} = {getattr(self, name)} must be >= 1")
         if self.batch_size < 2:
             raise ScengenError(
                 f"train.batch_size = {self.batch_size} must be >= 2 (the critic and the loss "
                 "terms compare the spread of a batch of days)"
             )
+        for name, top in TRAIN_LIMITS.items():
+            v = getattr(self, name)
+            if v is not None and not 1 <= v <= top:
+                raise ScengenError(f"train.{name} = {v} must be from 1 to {top}")
+        for name in ("lr", "lambda_gp", "ramp_weight", "acf_weight", "max_minutes"):
+            v = getattr(self, name)
+            if v is not None and not math.isfinite(v):
+                raise ScengenError(f"train.{name} = {v} must be a finite number")
         if not self.lr > 0:
             raise ScengenError(f"train.lr = {self.lr} must be > 0")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
@@ -881,6 +911,21 @@ class _Metrics:
 # ---------------------------------------------------------------------- training
 
 
+def _check_run_files(run_dir: Path, ckpt: dict[str, Any]) -> None:
+    """Raise when the run directory's metadata (and so its split and held-out days, written
+    with it) belong to other data than its checkpoint, e.g. after a retraining killed early."""
+    try:
+        recorded = _io.read_json(run_dir / METADATA_JSON)["data"]["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no metadata to compare (a checkpoint file alone)
+    if isinstance(recorded, str) and recorded != ckpt.get("fingerprint"):
+        raise ScengenError(
+            f"cannot resume: {str(run_dir / METADATA_JSON)!r} and the held-out days belong to "
+            f"other data (fingerprint {recorded[:12]}) than {CHECKPOINT} "
+            f"({str(ckpt.get('fingerprint'))[:12]}); retrain with --overwrite"
+        )
+
+
 def _check_resume(ckpt: dict[str, Any], profiles: Any, model_cfg, train_cfg, seed: int) -> None:
     where = "cannot resume"
     if list(ckpt["sites"]) != list(profiles.sites):
@@ -1036,6 +1081,7 @@ def train_run(
         if not run_dir.exists():
             raise FileNotFoundError(f"run directory {str(run_dir)!r} does not exist")
         old = load_checkpoint(run_dir)
+        _check_run_files(run_dir, old)
         if data_cfg is None or not getattr(data_cfg, "path", None):
             data_cfg = from_dict(_data.DataConfig, old["config"]["data"], "checkpoint data")
     if data_cfg is None:
@@ -1059,6 +1105,9 @@ def train_run(
     }
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
+    if overwrite and not resume:  # the old model must not outlive a retraining killed early
+        for name in (CHECKPOINT, METRICS_CSV):
+            (run_dir / name).unlink(missing_ok=True)
     try:
         with _threads(train_cfg, device):
             meta, _, _ = _train_loop(
@@ -1231,9 +1280,6 @@ def _train_loop(
         acc[:] = old.get("metrics_acc", [0.0] * 4)
         n_acc = int(old.get("metrics_n", 0))
         elapsed_before = float(old.get("elapsed_s", 0.0))
-    elif run_dir is not None:
-        _data.save_split(run_dir, train_days, test_days)
-        _io.write_text(run_dir / CONFIG_YAML, dump_yaml(config))
 
     def write_meta() -> None:
         if run_dir is not None:
@@ -1252,7 +1298,10 @@ def _train_loop(
         "status": "training",
         "timings": {},
     }
-    write_meta()
+    write_meta()  # first: a folder killed from here on is recognisably a run directory
+    if old is None and run_dir is not None:
+        _data.save_split(run_dir, train_days, test_days)
+        _io.write_text(run_dir / CONFIG_YAML, dump_yaml(config))
 
     x_all = torch.as_tensor(values, dtype=torch.float32, device=device)
     lab_all = torch.as_tensor(label_idx, dtype=torch.long, device=device)

@@ -513,15 +513,11 @@ def _train_here(csv: Path, out: Path, steps: int = 2) -> None:
     )
 
 
-@pytest.mark.xfail(
-    reason="bug (lead): train._train_loop writes split.csv, profiles.npz and config.yaml before "
-    "metadata.json, and _io.output_kind needs metadata.json or checkpoint.pt: a train killed in "
-    "between leaves a folder that train (even with --overwrite) refuses as 'not a scengen run'",
-    strict=True,
-)
 def test_train_killed_before_its_metadata_can_be_trained_again(env, tmp_path):
-    """The folder a ``scengen train`` killed just before writing ``metadata.json`` leaves (split,
-    held-out days, config) is trained into again by the same command."""
+    """``scengen train`` writes ``metadata.json`` before anything else, so the folder a train
+    killed early leaves (metadata, perhaps split, held-out days, config) is recognisably a run
+    and trained into again by the same command. A folder with the same files but no metadata
+    may be the user's own (a ``config.yaml``): it stays refused."""
     _train_here(env["short_csv"], tmp_path / "full")
     run = tmp_path / "run"
     run.mkdir()
@@ -529,16 +525,15 @@ def test_train_killed_before_its_metadata_can_be_trained_again(env, tmp_path):
         shutil.copy(tmp_path / "full" / name, run / name)
     cfg = _tiny_config(tmp_path / "c.yaml", 2)
     rc, err = scengen_here(["train", env["short_csv"], "--config", cfg, "--out", run])
+    assert rc == 1 and "not a scengen run" in err, err
+    meta = json.loads((tmp_path / "full" / "metadata.json").read_text())
+    (run / "metadata.json").write_text(json.dumps({**meta, "status": "training", "step": 0}))
+    cfg = _tiny_config(tmp_path / "c.yaml", 2)
+    rc, err = scengen_here(["train", env["short_csv"], "--config", cfg, "--out", run])
     assert rc == 0, err
     assert T.load_checkpoint(run)["step"] == 2
 
 
-@pytest.mark.xfail(
-    reason="bug (lead): train.train_run with overwrite writes the new run's split / held-out "
-    "days over the old run before its first checkpoint replaces the old one: a kill in between "
-    "leaves the old checkpoint with another data set's held-out days, which --resume accepts",
-    strict=True,
-)
 def test_train_overwrite_killed_before_its_first_checkpoint_is_not_resumed_silently(env, tmp_path):
     """``train --overwrite`` over a run A with other data B, killed before B's first checkpoint:
     the folder then holds A's checkpoint with B's split, held-out days, config and metadata.

@@ -463,3 +463,21 @@ def test_scenario_files_that_cannot_be_read(scen, tmp_path):
     (scen / "scenarios.npz").write_bytes(b"PK\x03\x04 truncated")
     one_line_error(invoke("reduce", scen, "-k", 2, "--out", tmp_path / "r"), "cannot be read")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    "section, key, value",
+    [
+        ("model", "channels", 10**30),
+        ("model", "latent_dim", 2**40),
+        ("model", "kernel_size", 10**9 + 1),
+        ("train", "batch_size", 2**62),
+        ("train", "threads", 2**40),
+        ("train", "n_critic", 2**70),
+        ("train", "lr", float("inf")),
+    ],
+)
+def test_absurd_sizes_are_one_line_errors(section, key, value):
+    cls = T.ModelConfig if section == "model" else T.TrainConfig
+    with pytest.raises(ScengenError, match=f"{section}.{key} = "):
+        cls(**{key: value})

@@ -146,6 +146,7 @@ def read_config(config_path: Path | None) -> dict[str, Any]:
         return {}
     conf = load_yaml(config_path)
     check_keys(conf, SECTIONS, f"config file {str(config_path)!r}")
+    config_seed(conf)  # a bad top-level seed is an error for every command
     data = conf.get("data")
     if isinstance(data, dict) and isinstance(data.get("path"), str):
         data["path"] = resolve_relative(data["path"], Path(config_path).parent)
@@ -228,7 +229,8 @@ def busy(what: str, after_s: float = 2.0) -> Iterator[None]:
 
 def with_section(config: dict[str, Any], name: str) -> dict[str, Any]:
     """One section of a config mapping (``{}`` when absent)."""
-    sec = config.get(name) or {}
+    sec = config.get(name)
+    sec = {} if sec is None else sec
     if not isinstance(sec, dict):
         raise ScengenError(f"config section {name!r} must be a mapping, got {sec!r}")
     return dict(sec)
