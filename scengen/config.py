@@ -93,6 +93,23 @@ def check_keys(mapping: dict[str, Any], allowed: Any, where: str) -> None:
     )
 
 
+def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
+    """The mapping of a single-job config file, its top level checked.
+
+    Unknown top-level keys (see :data:`SECTIONS`) and a ``seed`` outside 0 .. 2**32 - 1 are
+    errors; a relative ``data.path`` is taken relative to the config file's folder. The
+    sections themselves are validated by the stages that read them.
+    """
+    conf = load_yaml(path)
+    check_keys(conf, SECTIONS, f"config file {str(path)!r}")
+    if "seed" in conf:
+        check_seed(conf["seed"], "config seed")
+    data = conf.get("data")
+    if isinstance(data, dict) and isinstance(data.get("path"), str):
+        data["path"] = resolve_relative(data["path"], Path(path).parent)
+    return conf
+
+
 def _coerce(value: Any, tp: Any, where: str) -> Any:
     """Check/convert ``value`` to the annotated type ``tp``."""
     origin = typing.get_origin(tp)

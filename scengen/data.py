@@ -195,6 +195,11 @@ class Profiles:
             f"or empty): {dates}{more}"
         )
 
+    def split(self, test_fraction: float = 0.2, seed: int = 0) -> tuple[Profiles, Profiles]:
+        """``(train, test)``: ``test_fraction`` of the days held out at random by date, seeded
+        (see :func:`split_days`)."""
+        return split_days(self, test_fraction, seed)
+
     def to_scenarios(self, **metadata: Any) -> ScenarioSet:
         """The days as an equally weighted ScenarioSet (dates kept)."""
         return ScenarioSet(

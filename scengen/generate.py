@@ -114,15 +114,16 @@ def format_bytes(b: float) -> str:
     return f"{int(b)} B"
 
 
-def _run_state(run_dir: str | os.PathLike, ckpt: dict[str, Any]) -> dict[str, Any]:
-    """Check that the checkpoint belongs to its run directory and say whether it is final.
+def _run_state(run_dir: str | os.PathLike | None, ckpt: dict[str, Any]) -> dict[str, Any]:
+    """Check that the checkpoint belongs to its run directory (``None``: a model in memory) and
+    say whether it is final.
 
     Returns the metadata entries ``steps``, ``checkpoint_complete``, ``incomplete`` (why not,
     e.g. ``"step 80 of 3000, not calibrated"``, or ``None``) and ``run_status``.
     """
-    src = Path(run_dir)
+    src = Path(run_dir) if run_dir is not None else None
     run_meta = None
-    if src.is_dir() and (src / METADATA_JSON).is_file():
+    if src is not None and src.is_dir() and (src / METADATA_JSON).is_file():
         try:
             run_meta = _io.read_json(src / METADATA_JSON)
         except (OSError, ValueError):
@@ -195,7 +196,8 @@ def _prepare(
     if batch_size < 1:
         raise ScengenError(f"batch_size = {batch_size} must be >= 1")
     n, batch_size = int(n), int(batch_size)
-    ckpt = load_checkpoint(run_dir)
+    in_memory = getattr(run_dir, "checkpoint", None)  # a scengen.Model: no run directory
+    ckpt = in_memory if isinstance(in_memory, dict) else load_checkpoint(run_dir)
     cond_kind = str(ckpt.get("condition", "none"))
     counts = [int(c) for c in ckpt.get("label_counts", [])]
     label = None
@@ -204,7 +206,7 @@ def _prepare(
     dev = resolve_device(device)
     cal = ckpt.get("calibration") if calibrated else None
     gen = generator_from_checkpoint(ckpt, dev)
-    state = _run_state(run_dir, ckpt)
+    state = _run_state(None if in_memory is not None else run_dir, ckpt)
     n_labels = int(ckpt["n_labels"])
     rng = torch.Generator().manual_seed(int(seed))
     # steps outside the modelled span are 0 on every training day (train.fixed_zeros)
@@ -218,7 +220,7 @@ def _prepare(
             all_labels = torch.full((n,), label_index(cond_kind, label), dtype=torch.long)
     meta: dict[str, Any] = {
         "kind": "generated",
-        "source_run": str(Path(run_dir)),
+        "source_run": getattr(run_dir, "path", None) if in_memory is not None else str(run_dir),
         "checkpoint_step": int(ckpt["step"]),
         "seed": int(seed),
         "n": int(n),
@@ -292,7 +294,8 @@ def generate(
     Parameters
     ----------
     run_dir : path
-        Run directory written by ``scengen train`` (or a checkpoint file).
+        Run directory written by ``scengen train``, a checkpoint file, or a
+        :class:`scengen.Model`.
     n : int
         Number of scenarios (1 to ``MAX_SCENARIOS``).
     seed : int, default 0
@@ -360,7 +363,8 @@ def iter_generate(
     Parameters
     ----------
     run_dir : path
-        Run directory written by ``scengen train`` (or a checkpoint file).
+        Run directory written by ``scengen train``, a checkpoint file, or a
+        :class:`scengen.Model`.
     n : int
         Number of scenarios (1 to ``MAX_SCENARIOS``).
     seed : int, default 0
@@ -434,7 +438,8 @@ def generate_to_dir(
     Parameters
     ----------
     run_dir : path
-        Run directory written by ``scengen train`` (or a checkpoint file).
+        Run directory written by ``scengen train``, a checkpoint file, or a
+        :class:`scengen.Model`.
     n : int
         Number of scenarios (1 to ``MAX_SCENARIOS``).
     seed : int, default 0

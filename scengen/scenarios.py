@@ -265,6 +265,56 @@ class ScenarioSet:
                 f"{other.n_steps} x {other.step_minutes} min"
             )
 
+    def to_frame(self) -> pd.DataFrame:
+        """The long layout ``scenario, site, step, time, value`` (value in the sites' original
+        units, per-unit times capacity) plus a ``probability`` column, one row per scenario,
+        site and step."""
+        frame = long_frame(self)
+        frame["probability"] = np.repeat(self.probabilities, self.n_sites * self.n_steps)
+        return frame
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        capacities: Any = None,
+        units: str = "p.u.",
+        step_minutes: int = 60,
+        start_minute: int = 0,
+        metadata: dict[str, Any] | None = None,
+    ) -> ScenarioSet:
+        """A set from a long frame with columns ``scenario`` (whole numbers), ``site``, ``step``
+        (0 .. n_steps - 1), ``value`` [units] and optionally ``probability`` (one value per
+        scenario; equal weights without it), as :meth:`to_frame` writes.
+
+        ``capacities`` (one per site, in the order sites first appear) scale the values to
+        per-unit; every (scenario, site, step) must appear once and every value lie in
+        [0, capacity].
+        """
+        sites = list(pd.unique(frame["site"].astype(str))) if "site" in frame else None
+        meta = {} if capacities is None else {"capacities": list(np.ravel(capacities))}
+        values, ids, sites = _parse_long_frame(frame, "the frame", sites, meta)
+        probs = None
+        if "probability" in frame:
+            per = frame.groupby("scenario", sort=False)["probability"]
+            if (per.nunique() > 1).any():
+                raise ScengenError("the frame gives one scenario several probabilities")
+            probs = per.first().reindex(ids).to_numpy(float)
+        ss = cls(
+            values=values,
+            probabilities=probs,
+            sites=sites,
+            step_minutes=step_minutes,
+            capacities=capacities,
+            units=units,
+            start_minute=start_minute,
+            ids=ids,
+            metadata=dict(metadata or {}),
+        )
+        check_values(ss, "the frame")
+        return ss
+
     def describe(self) -> dict[str, Any]:
         """Plain-dict summary written to ``metadata.json``."""
         return {
@@ -730,6 +780,13 @@ def _parse_long_csv(csv: Path, sites: list[str] | None, meta: dict[str, Any]):
         df = pd.read_csv(csv, usecols=lambda c: c in {"scenario", "site", "step", "value"})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise ScengenError(f"cannot parse {str(csv)!r}: {str(e).splitlines()[0]}") from None
+    return _parse_long_frame(df, csv, sites, meta)
+
+
+def _parse_long_frame(df: pd.DataFrame, csv: Any, sites: list[str] | None, meta: dict[str, Any]):
+    """Values ``(n, sites, steps)`` [p.u.], ids and sites of a long frame; errors name ``csv``
+    (a file or a description) and the row."""
+    df = df.copy()
     missing = {"scenario", "site", "step", "value"} - set(df.columns)
     if missing:
         raise ScengenError(

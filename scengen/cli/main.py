@@ -18,14 +18,7 @@ from typing import Any
 import click
 
 from scengen import __version__
-from scengen.config import (
-    SECTIONS,
-    SEED_MAX,
-    check_keys,
-    check_seed,
-    load_yaml,
-    resolve_relative,
-)
+from scengen.config import SEED_MAX, check_seed, read_config_file
 from scengen.errors import ScengenError
 
 #: exceptions that are the user's input, shown as one line without a traceback
@@ -142,15 +135,7 @@ def read_config(config_path: Path | None) -> dict[str, Any]:
 
     A relative ``data.path`` is taken relative to the config file's folder.
     """
-    if config_path is None:
-        return {}
-    conf = load_yaml(config_path)
-    check_keys(conf, SECTIONS, f"config file {str(config_path)!r}")
-    config_seed(conf)  # a bad top-level seed is an error for every command
-    data = conf.get("data")
-    if isinstance(data, dict) and isinstance(data.get("path"), str):
-        data["path"] = resolve_relative(data["path"], Path(config_path).parent)
-    return conf
+    return {} if config_path is None else read_config_file(config_path)
 
 
 def echo_err(msg: str, level: int = 1) -> None:
