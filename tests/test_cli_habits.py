@@ -134,3 +134,17 @@ def test_progress_bar_draws_once_the_step_is_slow(monkeypatch, capsys):
     with main.progress_bar("fast", after_s=60.0) as bar:
         bar(4, 4)
     assert capsys.readouterr().err == ""
+
+
+def test_reduce_reports_progress():
+    from scengen.reduce import ReduceOptions, reduce_scenarios
+    from scengen.scenarios import ScenarioSet
+
+    ss = ScenarioSet(synthetic_days(600, 2, 24, seed=7), sites=["a", "b"])
+    calls = []
+    opts = ReduceOptions(full_matrix_max_n=100, relax_sample=200)  # the large-N path
+    reduce_scenarios(ss, 5, seed=0, options=opts, progress=lambda d, t: calls.append((d, t)))
+    assert calls and calls[-1][0] == calls[-1][1] and all(d <= t for d, t in calls)
+    plain = reduce_scenarios(ss, 5, seed=0, options=opts)
+    again = reduce_scenarios(ss, 5, seed=0, options=opts, progress=lambda d, t: None)
+    assert list(plain.medoids) == list(again.medoids)  # progress changes nothing

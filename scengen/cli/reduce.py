@@ -12,6 +12,7 @@ from scengen.cli.main import (
     config_option,
     echo_err,
     overwrite_option,
+    progress_bar,
     read_config,
     seed_option,
     with_section,
@@ -137,8 +138,12 @@ def reduce_cmd(
         clip=clip,
     )
     target = f"K = {rcfg.k}" if rcfg.k is not None else f"distance {rcfg.max_distance}"
-    with busy(f"reducing {ss.n_scenarios} scenarios to {target}"):
-        res = reduce_with_config(ss, rcfg, seed=0)
+    if rcfg.k is not None and rcfg.method == "pam":
+        with progress_bar(f"reducing {ss.n_scenarios} scenarios to {target}") as bar:
+            res = reduce_with_config(ss, rcfg, seed=0, progress=bar)
+    else:
+        with busy(f"reducing {ss.n_scenarios} scenarios to {target}"):
+            res = reduce_with_config(ss, rcfg, seed=0)
     write_reduction(res, out, source=str(input_path), overwrite=overwrite, inputs=[input_path])
     check = f"; ot.emd2 check {res.distance_exact:.6g}" if res.distance_exact is not None else ""
     echo_err(

@@ -93,6 +93,8 @@ Modules
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from scengen.reduce._api import memory_bound, reduce_scenarios, reduction_curve, wasserstein
 from scengen.reduce._options import METHODS, METRICS, POWERS, ReduceOptions
 from scengen.reduce._result import (
@@ -131,6 +133,7 @@ def reduce_with_config(
     *,
     seed: int = 0,
     options: ReduceOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ReductionResult:
     """:func:`reduce_scenarios` with the settings of a ``reduce`` config section.
 
@@ -150,6 +153,8 @@ def reduce_with_config(
         Seed of the entry point (the job's or the command's).
     options : ReduceOptions, optional
         Size limits and search effort (default: ``ReduceOptions()``).
+    progress : callable, optional
+        See :func:`reduce_scenarios`.
 
     Returns
     -------
@@ -164,4 +169,5 @@ def reduce_with_config(
         p=config.p,
         seed=seed if config.seed is None else config.seed,
         options=options,
+        progress=progress,
     )

@@ -4,6 +4,7 @@ and the memory estimate."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -26,6 +27,7 @@ def reduce_scenarios(
     seed: int = 0,
     verify: bool | None = None,
     options: ReduceOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ReductionResult:
     r"""Reduce a scenario set to K weighted scenarios minimising the Wasserstein distance.
 
@@ -57,6 +59,11 @@ def reduce_scenarios(
     options : ReduceOptions, optional
         Size limits and search effort (default: ``ReduceOptions()``).
 
+    progress : callable, optional
+        ``progress(done, total)`` after each local search of the PAM method with a given K
+        (its starts, then its perturbation steps); not called by forward selection or the
+        ``max_distance`` search.
+
     Returns
     -------
     ReductionResult
@@ -69,7 +76,7 @@ def reduce_scenarios(
     else:
         limits = threadpool_limits(opts.blas_threads)
     with limits:
-        return _reduce(ss, k, max_distance, method, metric, p, seed, verify, opts)
+        return _reduce(ss, k, max_distance, method, metric, p, seed, verify, opts, progress)
 
 
 def reduction_curve(

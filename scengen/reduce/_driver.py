@@ -101,6 +101,7 @@ def _reduce(
     seed: int,
     verify: bool | None,
     opts: ReduceOptions,
+    progress: Any = None,
 ) -> ReductionResult:
     """:func:`scengen.reduce.reduce_scenarios` (within the BLAS thread limit)."""
     t0 = time.perf_counter()
@@ -150,7 +151,7 @@ def _reduce(
         info["curve_forward"] = {i + 1: _dist(o, p) for i, o in enumerate(objs)}
         algo["candidates"] = nw if fwd_cand is None else len(fwd_cand)
     else:
-        medoids = _pam(costs, pw, k, rng, opts, full=full, info=algo).medoids
+        medoids = _pam(costs, pw, k, rng, opts, full=full, info=algo, progress=progress).medoids
     medoids = np.asarray(medoids, dtype=np.int64)
     if len(medoids) < k:  # forward stopped early: every remaining scenario is a duplicate
         rest = np.setdiff1d(np.arange(nw), medoids)[: k - len(medoids)]

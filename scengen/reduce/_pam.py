@@ -19,6 +19,7 @@ on a random sample (screening), and an iterated local search (perturbation) foll
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -248,6 +249,7 @@ def _pam(
     init: np.ndarray | None = None,
     full: np.ndarray | None = None,
     info: dict[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> _State:
     """Weighted k-medoids with eager swaps from several starts; returns the best final state.
 
@@ -255,7 +257,8 @@ def _pam(
     (k-medians / k-means with free centres, snapped to their nearest scenarios) and ``init``
     when given. Each descends to a local optimum: over every scenario with the full cost
     matrix ``full`` (built here when ``N <= opts.full_matrix_max_n``), otherwise by
-    :func:`_refine_full_set` followed by :func:`_perturb`.
+    :func:`_refine_full_set` followed by :func:`_perturb`. ``progress(done, total)`` is called
+    after each descent (starts, then perturbation steps).
     """
     info = {} if info is None else info
     n = costs.n
@@ -267,10 +270,18 @@ def _pam(
     seen = set()
     screen = _screen_sample(n, rng, opts.screen_sample) if full is None else None
 
+    n_perturb = _n_perturb(n, costs.dim, k, opts) if full is None and k < n else 0
+    total, done = len(starts) + n_perturb, [0]
+
     def descend(state: _State) -> int:
         if full is not None:
-            return _swaps_full(state, full, rng.permutation(n), 100, opts)
-        return _refine_full_set(state, opts.local_candidates, rng, opts, screen=screen)
+            rounds = _swaps_full(state, full, rng.permutation(n), 100, opts)
+        else:
+            rounds = _refine_full_set(state, opts.local_candidates, rng, opts, screen=screen)
+        done[0] += 1
+        if progress is not None:
+            progress(min(done[0], total), total)
+        return rounds
 
     for name, med in starts:
         key = tuple(sorted(int(i) for i in med))
@@ -292,8 +303,7 @@ def _pam(
         if best is None or state.obj < best.obj:
             best = state
     assert best is not None
-    n_perturb = _n_perturb(n, costs.dim, k, opts) if full is None else 0
-    if n_perturb and k < n:
+    if n_perturb:
         t0 = time.perf_counter()
         best, accepted = _perturb(best, p, rng, n_perturb, descend, opts.perturb_swaps)
         info["perturb"] = {
