@@ -27,6 +27,7 @@ from scengen.scenarios import ScenarioSet, estimate_dir_bytes, write_scenarios_s
 from scengen.train import (
     LABEL_VALUES,
     METADATA_JSON,
+    calibrate,
     check_label,
     checkpoint_path,
     checkpoint_span,
@@ -57,53 +58,6 @@ class GenerateConfig:
 
     n: int = 2000
     condition: int | None = None
-
-
-def calibrate(
-    values: np.ndarray, calibration: dict[str, Any], labels: np.ndarray | None = None
-) -> np.ndarray:
-    r"""Apply the marginal calibration of a checkpoint (see :func:`scengen.train.fit_calibration`).
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        Generated values ``(n, n_sites, n_steps)`` [p.u.].
-    calibration : dict
-        ``checkpoint["calibration"]``.
-    labels : numpy.ndarray, optional
-        Label index of each sample (conditional models).
-
-    Returns
-    -------
-    numpy.ndarray
-        Values mapped per site and step by :math:`F^{-1}(\hat F(x))`, same shape and dtype.
-    """
-    gq = calibration["generated"].numpy().astype(np.float64)
-    tq = calibration["target"].numpy().astype(np.float64)
-    fitted = calibration["fitted"].numpy()
-    k = gq.shape[1]
-    grid = np.arange(k, dtype=np.float64)
-    out = values.copy()
-    groups = (
-        [(0, slice(None))]
-        if labels is None
-        else [(li, np.flatnonzero(labels == li)) for li in np.unique(labels)]
-    )
-    for li, rows in groups:
-        if not fitted[li]:
-            continue
-        block = values[rows].astype(np.float64)
-        res = np.empty_like(block)
-        for s in range(values.shape[1]):
-            for t in range(values.shape[2]):
-                q, v = gq[li, :, s, t], block[:, s, t]
-                left, right = np.searchsorted(q, v, "left"), np.searchsorted(q, v, "right")
-                # position on the quantile grid; a value tied over several quantiles (e.g. the
-                # exact zeros of calm or night hours) takes the middle of its tied range
-                pos = np.where(right > left, (left + right - 1) / 2, np.interp(v, q, grid))
-                res[:, s, t] = np.interp(pos, grid, tq[li, :, s, t])
-        out[rows] = res.astype(values.dtype)
-    return out
 
 
 def format_bytes(b: float) -> str:

@@ -135,9 +135,7 @@ class Model:
         with _io.staging_dir(run_dir, "run", overwrite=overwrite) as d:
             _io.write_json(d / _train.METADATA_JSON, {**self.metadata, "scengen_output": "run"})
             _io.write_text(d / _train.CONFIG_YAML, dump_yaml(self.config))
-            rows = [
-                ",".join(_fmt(r[c], c) for c in _train.METRIC_COLUMNS) for r in self._metrics
-            ]
+            rows = [",".join(_fmt(r[c], c) for c in _train.METRIC_COLUMNS) for r in self._metrics]
             _io.write_text(
                 d / _train.METRICS_CSV, "\n".join([",".join(_train.METRIC_COLUMNS), *rows]) + "\n"
             )
@@ -230,4 +228,3 @@ def load_model(path: str | os.PathLike) -> Model:
         test_days=test_days,
         path=str(path),
     )
-

@@ -140,9 +140,7 @@ def run_cmd(
     if failed:
         raise click.ClickException(f"{len(failed)} job(s) failed: {', '.join(failed)}")
     if strict and below_bar:
-        echo_err(
-            f"quality bar failed for {len(below_bar)} job(s): {', '.join(below_bar)}", level=0
-        )
+        echo_err(f"quality bar failed for {len(below_bar)} job(s): {', '.join(below_bar)}", level=0)
         click.get_current_context().exit(STRICT_EXIT)
 
 

@@ -1,0 +1,677 @@
+"""The training loop and the run directory it writes (:func:`train_run`), or nothing (:func:`fit`)."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from scengen import _io
+from scengen import data as _data
+from scengen.config import check_seed, dump_yaml, from_dict, to_dict
+from scengen.errors import ScengenError
+from scengen.train.calibration import fit_calibration, modelled_steps
+from scengen.train.checkpoint import (
+    CHECKPOINT,
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    _save_checkpoint,
+    _state_to_cpu,
+    build_models,
+    load_checkpoint,
+)
+from scengen.train.config import (
+    LABEL_VALUES,
+    RESUMABLE_CHANGES,
+    UNRECORDED,
+    ModelConfig,
+    Progress,
+    TrainConfig,
+    day_labels,
+    label_index,
+    resolve_device,
+    versions,
+)
+from scengen.train.losses import RAMP_SCALE_DECAY, batch_acf, gradient_penalty, ramp_distance
+
+METRICS_CSV = "metrics.csv"
+CONFIG_YAML = "config.yaml"
+METADATA_JSON = "metadata.json"
+METRIC_COLUMNS = (
+    "step",
+    "critic_loss",
+    "wasserstein",
+    "gradient_penalty",
+    "generator_loss",
+    "time_s",
+)
+
+
+# ---------------------------------------------------------------------- metrics
+
+
+class _Metrics:
+    """``metrics.csv`` appended one whole line at a time (a valid CSV after any interruption)."""
+
+    def __init__(self, path: Path | None, resume_step: int | None, log_every: int) -> None:
+        self.path = path
+        self.rows: list[dict[str, float]] = []  # this call's rows (a model trained in memory)
+        self.f = None
+        if path is None:
+            return
+        rows: list[str] = []
+        if resume_step is not None and path.is_file():
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for line in lines[1:]:
+                parts = line.split(",")
+                if len(parts) != len(METRIC_COLUMNS):
+                    continue
+                try:
+                    s = int(parts[0])
+                except ValueError:
+                    continue
+                # keep rows up to the checkpoint; a partial window logged at the end of the
+                # previous call is logged again, completed, by the resumed run
+                if s < resume_step or (s == resume_step and s % log_every == 0):
+                    rows.append(line)
+        _io.write_text(path, "\n".join([",".join(METRIC_COLUMNS), *rows]) + "\n")
+        self.f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+
+    def add(self, row: dict[str, float]) -> None:
+        self.rows.append({c: float(row[c]) for c in METRIC_COLUMNS})
+        if self.f is None:
+            return
+        line = ",".join(
+            str(int(row[c])) if c == "step" else f"{row[c]:.6g}" for c in METRIC_COLUMNS
+        )
+        self.f.write(line + "\n")
+        self.f.flush()
+
+    def close(self) -> None:
+        if self.f is not None:
+            self.f.close()
+
+
+# ---------------------------------------------------------------------- training
+
+
+def _check_run_files(run_dir: Path, ckpt: dict[str, Any]) -> None:
+    """Raise when the run directory's metadata (and so its split and held-out days, written
+    with it) belong to other data than its checkpoint, e.g. after a retraining killed early."""
+    try:
+        recorded = _io.read_json(run_dir / METADATA_JSON)["data"]["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no metadata to compare (a checkpoint file alone)
+    if isinstance(recorded, str) and recorded != ckpt.get("fingerprint"):
+        raise ScengenError(
+            f"cannot resume: {str(run_dir / METADATA_JSON)!r} and the held-out days belong to "
+            f"other data (fingerprint {recorded[:12]}) than {CHECKPOINT} "
+            f"({str(ckpt.get('fingerprint'))[:12]}); retrain with --overwrite"
+        )
+
+
+def _check_resume(ckpt: dict[str, Any], profiles: Any, model_cfg, train_cfg, seed: int) -> None:
+    where = "cannot resume"
+    if list(ckpt["sites"]) != list(profiles.sites):
+        raise ScengenError(
+            f"{where}: the checkpoint was trained on sites {list(ckpt['sites'])}, the data has "
+            f"{list(profiles.sites)}"
+        )
+    if (int(ckpt["step_minutes"]), int(ckpt["n_steps"])) != (
+        int(profiles.step_minutes),
+        int(profiles.n_steps),
+    ):
+        raise ScengenError(
+            f"{where}: the checkpoint has {ckpt['n_steps']} steps of {ckpt['step_minutes']} min, "
+            f"the data {profiles.n_steps} steps of {profiles.step_minutes} min"
+        )
+    if ckpt["fingerprint"] != profiles.fingerprint:
+        raise ScengenError(
+            f"{where}: the data differ from those the checkpoint was trained on "
+            f"(fingerprint {profiles.fingerprint[:12]} vs {ckpt['fingerprint'][:12]})"
+        )
+    if int(ckpt["seed"]) != int(seed):
+        raise ScengenError(f"{where}: the run used seed {ckpt['seed']}, not {seed}")
+    for section, cfg, free in (("model", model_cfg, ()), ("train", train_cfg, RESUMABLE_CHANGES)):
+        # a setting the checkpoint does not record is newer than the run: it ran with the default
+        old = {**to_dict(type(cfg)()), **UNRECORDED[section], **ckpt["config"][section]}
+        for k, v in to_dict(cfg).items():
+            if k not in free and old.get(k) != v:
+                raise ScengenError(
+                    f"{where}: {section}.{k} = {v!r} differs from the run's {old.get(k)!r}"
+                )
+    if int(ckpt["step"]) > train_cfg.steps:
+        raise ScengenError(
+            f"{where}: the checkpoint is at step {ckpt['step']}, beyond train.steps = "
+            f"{train_cfg.steps}"
+        )
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped by Ctrl-C (or SIGTERM) at a step boundary, after saving a checkpoint."""
+
+    def __init__(self, run_dir: Path, step: int, steps: int) -> None:
+        super().__init__(run_dir, step, steps)
+        self.run_dir, self.step, self.steps = run_dir, step, steps
+
+    def __str__(self) -> str:
+        return (
+            f"training interrupted at step {self.step} of {self.steps}; checkpoint saved in "
+            f"{str(self.run_dir)!r}; continue with 'scengen train --out {self.run_dir} --resume'"
+        )
+
+
+@contextlib.contextmanager
+def _deferred_interrupts() -> Iterator[dict[str, Any]]:
+    """Turn Ctrl-C / SIGTERM into a flag that the training loop checks between steps.
+
+    A second signal interrupts at once. Outside the main thread (where signal handlers cannot be
+    set) interrupts are left as they are.
+    """
+    flag: dict[str, Any] = {"signal": None}
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if flag["signal"] is not None:
+            raise KeyboardInterrupt
+        flag["signal"] = signum
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def train_run(
+    data_cfg: Any,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    run_dir: str | os.PathLike,
+    *,
+    seed: int = 0,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Load the data, split it, train the WGAN-GP and write the run directory.
+
+    Parameters
+    ----------
+    data_cfg : scengen.data.DataConfig
+        Measurement file and scaling (``data_cfg.path`` may be ``None`` on resume: the run's own
+        data config is then used).
+    model_cfg : ModelConfig
+    train_cfg : TrainConfig
+    run_dir : path
+        Output directory: ``config.yaml``, ``metadata.json``, ``split.csv``, ``profiles.npz``,
+        ``metrics.csv``, ``checkpoint.pt``. It must be new, empty, or a run directory: one that
+        holds a trained model is continued with ``resume`` or retrained with ``overwrite`` (which
+        replaces only the files listed here).
+    seed : int, default 0
+        Seeds the train / test split, the weight initialisation and every random draw of the
+        training (so the same seed gives the same model on the same device).
+    resume : bool, default False
+        Continue from ``run_dir/checkpoint.pt``; the data, seed and the result-changing settings
+        must match (only ``steps``, ``checkpoint_every``, ``log_every``, ``device``, ``threads``
+        and ``max_minutes`` may change). On the same device the result equals that of an
+        uninterrupted run (with ``lr_decay_from`` set, only when ``steps`` is unchanged, since
+        the schedule depends on it).
+    overwrite : bool, default False
+        Retrain in a run directory that already holds a checkpoint.
+    progress : callable, optional
+        Called with a dict ``{"step", "steps", "critic_loss", "wasserstein",
+        "gradient_penalty", "generator_loss", "elapsed", "eta"}`` at every logged step, and
+        once with ``{"event": "note", "text": ...}`` when days of the data were dropped.
+
+    Raises
+    ------
+    TrainingInterrupted
+        On ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM under the CLI) once training has started: a
+        checkpoint of the current step is saved first, so ``resume`` continues from it.
+
+    Returns
+    -------
+    dict
+        The content of ``metadata.json`` (seed, device, versions, data summary, condition,
+        timings, final step).
+    """
+    run_dir = Path(run_dir)
+    ckpt_file = run_dir / CHECKPOINT
+    seed = check_seed(seed)
+    old: dict[str, Any] | None = None
+    if not resume:
+        if run_dir.exists() and not run_dir.is_dir():
+            raise ScengenError(f"run directory {str(run_dir)!r} exists and is not a directory")
+        if (
+            run_dir.is_dir()
+            and any(not _io.is_temp_name(e) for e in os.listdir(run_dir))
+            and _io.output_kind(run_dir) != "run"
+        ):
+            raise ScengenError(
+                f"run directory {str(run_dir)!r} already exists, is not empty and is not a "
+                "scengen run directory; choose another --out (training writes only into a new, "
+                "empty or run directory)"
+            )
+        if ckpt_file.exists() and not overwrite:
+            raise ScengenError(
+                f"{str(run_dir)!r} already holds a trained model; use --resume to continue it, "
+                "--overwrite to replace it, or another --out"
+            )
+    if resume:
+        if not run_dir.exists():
+            raise FileNotFoundError(f"run directory {str(run_dir)!r} does not exist")
+        old = load_checkpoint(run_dir)
+        _check_run_files(run_dir, old)
+        if data_cfg is None or not getattr(data_cfg, "path", None):
+            data_cfg = from_dict(_data.DataConfig, old["config"]["data"], "checkpoint data")
+    if data_cfg is None:
+        raise ScengenError("no data config given; give the measurement CSV")
+    device = resolve_device(train_cfg.device)
+
+    profiles = _data.load_from_config(data_cfg)
+    if progress is not None and profiles.n_dropped_days:
+        progress({"event": "note", "text": profiles.dropped_note()})
+    if old is not None:
+        _check_resume(old, profiles, model_cfg, train_cfg, seed)
+    train_days, test_days = _data.split_days(profiles, data_cfg.test_fraction, seed)
+    if train_days.n_days < 2:
+        raise ScengenError(f"only {train_days.n_days} training day(s); at least 2 are needed")
+    label_idx, label_counts, n_labels = _label_indices(train_days, train_cfg.condition)
+
+    config = {
+        "data": to_dict(data_cfg),
+        "model": to_dict(model_cfg),
+        "train": to_dict(train_cfg),
+    }
+    created = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if overwrite and not resume:  # the old model must not outlive a retraining killed early
+        for name in (CHECKPOINT, METRICS_CSV):
+            (run_dir / name).unlink(missing_ok=True)
+    try:
+        with _threads(train_cfg, device):
+            meta, _, _ = _train_loop(
+                run_dir,
+                profiles,
+                train_days,
+                test_days,
+                label_idx,
+                label_counts,
+                n_labels,
+                model_cfg,
+                train_cfg,
+                config,
+                device,
+                seed,
+                old,
+                progress,
+            )
+    except BaseException:
+        if created and not ckpt_file.exists():
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return meta
+
+
+def _label_indices(train_days: Any, condition: str) -> tuple[np.ndarray, list[int], int]:
+    """Embedding index of each training day's label, the count per label, the number of
+    labels (0 for an unconditioned model: the indices are then all 0)."""
+    labels_np = day_labels(train_days, condition)
+    n_labels = len(LABEL_VALUES[condition])
+    label_idx = (
+        np.array([label_index(condition, v) for v in labels_np], dtype=np.int64)
+        if n_labels
+        else labels_np
+    )
+    label_counts = np.bincount(label_idx, minlength=n_labels).tolist() if n_labels else []
+    return label_idx, label_counts, n_labels
+
+
+@contextlib.contextmanager
+def _threads(train_cfg: TrainConfig, device: torch.device) -> Iterator[None]:
+    """Torch's CPU threads for a training: ``train.threads``, else at most 2 on the CPU (the
+    networks are small: 2 threads train 1.3x faster than 1 on a quiet 2-core CPU; more were not
+    measured)."""
+    before = torch.get_num_threads()
+    default = min(2, before) if device.type == "cpu" else before
+    torch.set_num_threads(train_cfg.threads or default)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def fit(
+    train_days: Any,
+    model_cfg: ModelConfig | None = None,
+    train_cfg: TrainConfig | None = None,
+    *,
+    seed: int = 0,
+    data_config: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, float]]]:
+    """Train the WGAN-GP on in-memory days, writing nothing to disk.
+
+    Parameters
+    ----------
+    train_days : scengen.data.Profiles
+        The training days ``(n_days, n_sites, n_steps)`` [p.u.], with their dates (for the labels
+        of a conditional model).
+    model_cfg, train_cfg : ModelConfig, TrainConfig, optional
+        Defaults when omitted.
+    seed : int, default 0
+        Seeds the weight initialisation and every random draw of the training.
+    data_config : dict, optional
+        Recorded in the checkpoint's config (where the days came from).
+    progress : callable, optional
+        As in :func:`train_run`.
+
+    Returns
+    -------
+    (metadata, checkpoint, metrics)
+        The metadata a run directory would record, the final checkpoint (the dict
+        ``checkpoint.pt`` holds) and the logged metrics rows (dicts keyed by
+        ``METRIC_COLUMNS``). Training is the same arithmetic as :func:`train_run`'s.
+    """
+    model_cfg = ModelConfig() if model_cfg is None else model_cfg
+    train_cfg = TrainConfig() if train_cfg is None else train_cfg
+    seed = check_seed(seed)
+    if train_days.n_days < 2:
+        raise ScengenError(f"only {train_days.n_days} training day(s); at least 2 are needed")
+    device = resolve_device(train_cfg.device)
+    label_idx, label_counts, n_labels = _label_indices(train_days, train_cfg.condition)
+    config = {
+        "data": dict(data_config or {}),
+        "model": to_dict(model_cfg),
+        "train": to_dict(train_cfg),
+    }
+    with _threads(train_cfg, device):
+        return _train_loop(
+            None,
+            train_days,
+            train_days,
+            None,
+            label_idx,
+            label_counts,
+            n_labels,
+            model_cfg,
+            train_cfg,
+            config,
+            device,
+            seed,
+            None,
+            progress,
+        )
+
+
+def _train_loop(
+    run_dir: Path | None,
+    profiles: Any,
+    train_days: Any,
+    test_days: Any,
+    label_idx: np.ndarray,
+    label_counts: list[int],
+    n_labels: int,
+    model_cfg: ModelConfig,
+    cfg: TrainConfig,
+    config: dict[str, Any],
+    device: torch.device,
+    seed: int,
+    old: dict[str, Any] | None,
+    progress: Progress | None,
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, float]]]:
+    """The WGAN-GP training; returns the run's metadata, its last checkpoint and the metrics
+    rows logged by this call. Without ``run_dir`` nothing is written to disk."""
+    t_start = time.perf_counter()
+    n_sites = train_days.n_sites
+    first, stop = modelled_steps(train_days.values) if cfg.fixed_zeros else (0, train_days.n_steps)
+    values = train_days.values[:, :, first:stop]  # the steps the networks see
+    n_steps = stop - first
+    summary = {
+        **_data.summary(profiles),
+        "n_train": int(train_days.n_days),
+        "n_test": 0 if test_days is None else int(test_days.n_days),
+    }
+
+    torch.manual_seed(seed)
+    gen, critic = build_models(model_cfg, n_sites, n_steps, n_labels)
+    gen.to(device)
+    critic.to(device)
+    ema_gen = None
+    if cfg.ema > 0:
+        ema_gen, _ = build_models(model_cfg, n_sites, n_steps, n_labels)
+        ema_gen.load_state_dict(gen.state_dict())
+        ema_gen.to(device).requires_grad_(False)
+    betas = (cfg.betas[0], cfg.betas[1])
+    opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=betas)
+    opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=betas)
+    rng = torch.Generator().manual_seed(seed + 1)
+    step, elapsed_before = 0, 0.0
+    acc, n_acc = np.zeros(4), 0
+    if old is not None:
+        gen.load_state_dict(old["generator"])
+        critic.load_state_dict(old["critic"])
+        if ema_gen is not None:
+            ema_gen.load_state_dict(old["generator_ema"])
+        opt_g.load_state_dict(old["opt_generator"])
+        opt_c.load_state_dict(old["opt_critic"])
+        rng.set_state(old["rng_state"])
+        step = int(old["step"])
+        acc[:] = old.get("metrics_acc", [0.0] * 4)
+        n_acc = int(old.get("metrics_n", 0))
+        elapsed_before = float(old.get("elapsed_s", 0.0))
+
+    def write_meta() -> None:
+        if run_dir is not None:
+            _io.write_json(run_dir / METADATA_JSON, meta)
+
+    meta: dict[str, Any] = {
+        "seed": int(seed),
+        "device": str(device),
+        "versions": versions(),
+        "data": summary,
+        "condition": cfg.condition,
+        "label_counts": label_counts,
+        "modelled_steps": [int(first), int(stop)],
+        "steps": cfg.steps,
+        "step": step,
+        "status": "training",
+        "timings": {},
+    }
+    write_meta()  # first: a folder killed from here on is recognisably a run directory
+    if old is None and run_dir is not None:
+        _data.save_split(run_dir, train_days, test_days)
+        _io.write_text(run_dir / CONFIG_YAML, dump_yaml(config))
+
+    x_all = torch.as_tensor(values, dtype=torch.float32, device=device)
+    lab_all = torch.as_tensor(label_idx, dtype=torch.long, device=device)
+    n_days, bs = x_all.shape[0], cfg.batch_size
+    conditional = n_labels > 0
+    use_acf = cfg.acf_weight > 0 and n_steps > 1
+    acf_target = batch_acf(x_all, cfg.acf_lags) if use_acf else None
+    # per-site marginal standard deviation (mean over steps) of the data and, running, of
+    # the generator (train.ramp_relative)
+    sd_data = x_all.std(dim=0).mean(dim=1).clamp_min(1e-6)
+    sd_gen = sd_data.clone()
+    if old is not None and old.get("ramp_sd_gen"):
+        sd_gen = torch.tensor(old["ramp_sd_gen"], dtype=torch.float32, device=device)
+
+    def sample_batch() -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        idx = torch.randint(n_days, (bs,), generator=rng).to(device)
+        z = torch.randn(bs, gen.input_dim, generator=rng).to(device)
+        return x_all[idx], (lab_all[idx] if conditional else None), z
+
+    last: dict[str, Any] = {}
+
+    def checkpoint(step_now: int, elapsed: float, final: bool = False) -> None:
+        calibration: dict[str, Any] = {}
+        if final and cfg.calibrate:
+            calibration = fit_calibration(
+                ema_gen if ema_gen is not None else gen,
+                values,
+                label_idx,
+                n_labels,
+                seed,
+                device,
+            )
+        last.clear()
+        last.update(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "format_version": CHECKPOINT_VERSION,
+                "step": int(step_now),
+                "generator": _state_to_cpu(gen.state_dict()),
+                "critic": _state_to_cpu(critic.state_dict()),
+                "generator_ema": _state_to_cpu(ema_gen.state_dict()) if ema_gen else {},
+                "opt_generator": _state_to_cpu(opt_g.state_dict()),
+                "opt_critic": _state_to_cpu(opt_c.state_dict()),
+                "rng_state": rng.get_state(),
+                "config": config,
+                "sites": list(profiles.sites),
+                "capacities": [float(c) for c in profiles.capacities],
+                "units": str(profiles.units),
+                "step_minutes": int(profiles.step_minutes),
+                "start_minute": int(profiles.start_minute),
+                "n_steps": int(train_days.n_steps),
+                "modelled_steps": [int(first), int(stop)],
+                "fingerprint": profiles.fingerprint,
+                "seed": int(seed),
+                "condition": cfg.condition,
+                "n_labels": int(n_labels),
+                "label_counts": [int(c) for c in label_counts],
+                "versions": versions(),
+                "elapsed_s": float(elapsed),
+                "metrics_acc": [float(v) for v in acc],
+                "metrics_n": int(n_acc),
+                "ramp_sd_gen": [float(v) for v in sd_gen.cpu()],
+                "calibration": calibration,
+            }
+        )
+        if run_dir is not None:
+            _save_checkpoint(run_dir / CHECKPOINT, last)
+
+    metrics = _Metrics(
+        None if run_dir is None else run_dir / METRICS_CSV,
+        step if old is not None else None,
+        cfg.log_every,
+    )
+    t0 = time.perf_counter()
+    first_step = step
+    stopped_early = False
+    gen.train()
+    critic.train()
+    with contextlib.ExitStack() as stack:
+        stack.callback(metrics.close)
+        interrupt = stack.enter_context(_deferred_interrupts())
+        while step < cfg.steps:
+            if cfg.lr_decay_from is not None:
+                start = cfg.lr_decay_from * cfg.steps
+                frac = 1.0 if step < start else (cfg.steps - step) / (cfg.steps - start)
+                for opt in (opt_g, opt_c):
+                    for group in opt.param_groups:
+                        group["lr"] = cfg.lr * frac
+            # ---- critic
+            critic.requires_grad_(True)
+            for _ in range(cfg.n_critic):
+                real, lab, z = sample_batch()
+                eps = torch.rand(bs, 1, 1, generator=rng).to(device)
+                with torch.no_grad():
+                    fake = gen(z, lab)
+                # real and fake days in one forward pass (the minibatch standard deviation,
+                # if any, stays within each group); the penalty's double backward only
+                # through the interpolated days
+                lab2 = torch.cat([lab, lab]) if conditional else None
+                scores = critic(torch.cat([real, fake]), lab2, groups=2)
+                d_real, d_fake = scores[:bs].mean(), scores[bs:].mean()
+                gp = gradient_penalty(critic, real, fake, eps, lab)
+                loss_c = d_fake - d_real + cfg.lambda_gp * gp
+                opt_c.zero_grad(set_to_none=True)
+                loss_c.backward()
+                opt_c.step()
+            # ---- generator
+            critic.requires_grad_(False)
+            real, lab, z = sample_batch()
+            fake = gen(z, lab)
+            loss_g = -critic(fake, lab).mean()
+            if cfg.ramp_weight > 0 and n_steps > 1:
+                target = real
+                if cfg.ramp_relative:
+                    with torch.no_grad():
+                        sd_gen.lerp_(fake.std(dim=0).mean(dim=1), 1 - RAMP_SCALE_DECAY)
+                    target = real * (sd_gen / sd_data)[None, :, None]
+                loss_g = loss_g + cfg.ramp_weight * ramp_distance(
+                    fake, target, cfg.ramp_lags, cfg.ramp_p
+                )
+            if use_acf:
+                acf_gap = (batch_acf(fake, cfg.acf_lags) - acf_target).abs().mean()
+                loss_g = loss_g + cfg.acf_weight * acf_gap
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            if ema_gen is not None:
+                with torch.no_grad():
+                    for pe, p in zip(ema_gen.parameters(), gen.parameters(), strict=True):
+                        pe.lerp_(p, 1 - cfg.ema)
+            step += 1
+            acc += [loss_c.item(), (d_real - d_fake).item(), gp.item(), loss_g.item()]
+            n_acc += 1
+            elapsed = elapsed_before + time.perf_counter() - t0
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                m = acc / max(n_acc, 1)
+                row = dict(zip(METRIC_COLUMNS[1:5], m.tolist(), strict=True))
+                metrics.add({"step": step, **row, "time_s": elapsed})
+                if step % cfg.log_every == 0:  # a final partial window goes on after a resume
+                    acc[:], n_acc = 0, 0
+                if not all(math.isfinite(v) for v in m):
+                    raise ScengenError(
+                        f"training diverged at step {step} (non-finite loss); lower train.lr"
+                    )
+                if progress is not None:
+                    rate = (step - first_step) / max(time.perf_counter() - t0, 1e-9)
+                    progress(
+                        {
+                            "step": step,
+                            "steps": cfg.steps,
+                            **row,
+                            "elapsed": elapsed,
+                            "eta": (cfg.steps - step) / rate if rate > 0 else None,
+                        }
+                    )
+            if step % cfg.checkpoint_every == 0 and step < cfg.steps:
+                checkpoint(step, elapsed)
+            if interrupt["signal"] is not None:  # Ctrl-C / SIGTERM: save, then stop
+                checkpoint(step, elapsed)
+                meta.update(step=step, status="interrupted")
+                write_meta()
+                raise TrainingInterrupted(run_dir, step, cfg.steps)
+            if cfg.max_minutes is not None and time.perf_counter() - t0 > 60 * cfg.max_minutes:
+                stopped_early = step < cfg.steps
+                break
+        elapsed = elapsed_before + time.perf_counter() - t0
+        checkpoint(step, elapsed, final=True)
+    run_s = time.perf_counter() - t0
+    meta.update(
+        step=step,
+        status="stopped at max_minutes" if stopped_early else "complete",
+        timings={
+            "train_s": elapsed,
+            "this_call_s": time.perf_counter() - t_start,
+            "steps_per_s": (step - first_step) / run_s if run_s > 0 else None,
+        },
+    )
+    write_meta()
+    return meta, dict(last), metrics.rows
