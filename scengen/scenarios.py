@@ -651,8 +651,7 @@ def read_scenarios(path: str | os.PathLike, *, normalize: bool = False) -> Scena
             from_npz = False
         elif problem:
             raise ScengenError(f"{str(npz)!r} is inconsistent: {problem}")
-        elif from_npz:
-            values = values.astype(np.float64)
+
     sites = meta.get("sites")
     if values is None:
         values, ids, sites = _parse_long_csv(csv, sites, meta)
