@@ -23,11 +23,7 @@ from scengen.errors import ScengenError
 from scengen.train.calibration import fit_calibration, modelled_steps
 from scengen.train.checkpoint import (
     CHECKPOINT,
-    CHECKPOINT_FORMAT,
-    CHECKPOINT_VERSION,
     _save_checkpoint,
-    _state_to_cpu,
-    build_models,
     load_checkpoint,
 )
 from scengen.train.config import (
@@ -42,7 +38,16 @@ from scengen.train.config import (
     resolve_device,
     versions,
 )
-from scengen.train.losses import RAMP_SCALE_DECAY, batch_acf, gradient_penalty, ramp_distance
+from scengen.train.losses import batch_acf
+from scengen.train.steps import (
+    _Batches,
+    _build_nets,
+    _checkpoint_dict,
+    _critic_steps,
+    _generator_step,
+    _restore,
+    _set_lr,
+)
 
 METRICS_CSV = "metrics.csv"
 CONFIG_YAML = "config.yaml"
@@ -437,53 +442,25 @@ def _train_loop(
     """The WGAN-GP training; returns the run's metadata, its last checkpoint and the metrics
     rows logged by this call. Without ``run_dir`` nothing is written to disk."""
     t_start = time.perf_counter()
-    n_sites = train_days.n_sites
+    # ---- setup: the modelled steps, the networks (restored on resume), the run's files
     first, stop = modelled_steps(train_days.values) if cfg.fixed_zeros else (0, train_days.n_steps)
     values = train_days.values[:, :, first:stop]  # the steps the networks see
-    n_steps = stop - first
-    summary = {
-        **_data.summary(profiles),
-        "n_train": int(train_days.n_days),
-        "n_test": 0 if test_days is None else int(test_days.n_days),
-    }
-
-    torch.manual_seed(seed)
-    gen, critic = build_models(model_cfg, n_sites, n_steps, n_labels)
-    gen.to(device)
-    critic.to(device)
-    ema_gen = None
-    if cfg.ema > 0:
-        ema_gen, _ = build_models(model_cfg, n_sites, n_steps, n_labels)
-        ema_gen.load_state_dict(gen.state_dict())
-        ema_gen.to(device).requires_grad_(False)
-    betas = (cfg.betas[0], cfg.betas[1])
-    opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=betas)
-    opt_c = torch.optim.Adam(critic.parameters(), lr=cfg.lr, betas=betas)
-    rng = torch.Generator().manual_seed(seed + 1)
-    step, elapsed_before = 0, 0.0
-    acc, n_acc = np.zeros(4), 0
+    nets = _build_nets(model_cfg, cfg, train_days.n_sites, stop - first, n_labels, device, seed)
+    step, elapsed_before, acc, n_acc = 0, 0.0, np.zeros(4), 0
     if old is not None:
-        gen.load_state_dict(old["generator"])
-        critic.load_state_dict(old["critic"])
-        if ema_gen is not None:
-            ema_gen.load_state_dict(old["generator_ema"])
-        opt_g.load_state_dict(old["opt_generator"])
-        opt_c.load_state_dict(old["opt_critic"])
-        rng.set_state(old["rng_state"])
-        step = int(old["step"])
+        _restore(nets, old)
+        step, n_acc = int(old["step"]), int(old.get("metrics_n", 0))
         acc[:] = old.get("metrics_acc", [0.0] * 4)
-        n_acc = int(old.get("metrics_n", 0))
         elapsed_before = float(old.get("elapsed_s", 0.0))
-
-    def write_meta() -> None:
-        if run_dir is not None:
-            _io.write_json(run_dir / METADATA_JSON, meta)
-
     meta: dict[str, Any] = {
         "seed": int(seed),
         "device": str(device),
         "versions": versions(),
-        "data": summary,
+        "data": {
+            **_data.summary(profiles),
+            "n_train": int(train_days.n_days),
+            "n_test": 0 if test_days is None else int(test_days.n_days),
+        },
         "condition": cfg.condition,
         "label_counts": label_counts,
         "modelled_steps": [int(first), int(stop)],
@@ -492,75 +469,43 @@ def _train_loop(
         "status": "training",
         "timings": {},
     }
+
+    def write_meta() -> None:
+        if run_dir is not None:
+            _io.write_json(run_dir / METADATA_JSON, meta)
+
     write_meta()  # first: a folder killed from here on is recognisably a run directory
     if old is None and run_dir is not None:
         _data.save_split(run_dir, train_days, test_days)
         _io.write_text(run_dir / CONFIG_YAML, dump_yaml(config))
-
     x_all = torch.as_tensor(values, dtype=torch.float32, device=device)
-    lab_all = torch.as_tensor(label_idx, dtype=torch.long, device=device)
-    n_days, bs = x_all.shape[0], cfg.batch_size
-    conditional = n_labels > 0
-    use_acf = cfg.acf_weight > 0 and n_steps > 1
-    acf_target = batch_acf(x_all, cfg.acf_lags) if use_acf else None
-    # per-site marginal standard deviation (mean over steps) of the data and, running, of
-    # the generator (train.ramp_relative)
     sd_data = x_all.std(dim=0).mean(dim=1).clamp_min(1e-6)
-    sd_gen = sd_data.clone()
-    if old is not None and old.get("ramp_sd_gen"):
-        sd_gen = torch.tensor(old["ramp_sd_gen"], dtype=torch.float32, device=device)
-
-    def sample_batch() -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-        idx = torch.randint(n_days, (bs,), generator=rng).to(device)
-        z = torch.randn(bs, gen.input_dim, generator=rng).to(device)
-        return x_all[idx], (lab_all[idx] if conditional else None), z
-
+    data = _Batches(
+        x=x_all,
+        labels=torch.as_tensor(label_idx, dtype=torch.long, device=device),
+        conditional=n_labels > 0,
+        acf_target=batch_acf(x_all, cfg.acf_lags)
+        if cfg.acf_weight > 0 and stop - first > 1
+        else None,
+        sd_data=sd_data,
+        sd_gen=torch.tensor(old["ramp_sd_gen"], dtype=torch.float32, device=device)
+        if old is not None and old.get("ramp_sd_gen")
+        else sd_data.clone(),
+    )
     last: dict[str, Any] = {}
 
     def checkpoint(step_now: int, elapsed: float, final: bool = False) -> None:
-        calibration: dict[str, Any] = {}
-        if final and cfg.calibrate:
-            calibration = fit_calibration(
-                ema_gen if ema_gen is not None else gen,
-                values,
-                label_idx,
-                n_labels,
-                seed,
-                device,
-            )
         last.clear()
         last.update(
-            {
-                "format": CHECKPOINT_FORMAT,
-                "format_version": CHECKPOINT_VERSION,
-                "step": int(step_now),
-                "generator": _state_to_cpu(gen.state_dict()),
-                "critic": _state_to_cpu(critic.state_dict()),
-                "generator_ema": _state_to_cpu(ema_gen.state_dict()) if ema_gen else {},
-                "opt_generator": _state_to_cpu(opt_g.state_dict()),
-                "opt_critic": _state_to_cpu(opt_c.state_dict()),
-                "rng_state": rng.get_state(),
-                "config": config,
-                "sites": list(profiles.sites),
-                "capacities": [float(c) for c in profiles.capacities],
-                "units": str(profiles.units),
-                "step_minutes": int(profiles.step_minutes),
-                "start_minute": int(profiles.start_minute),
-                "n_steps": int(train_days.n_steps),
-                "modelled_steps": [int(first), int(stop)],
-                "fingerprint": profiles.fingerprint,
-                "seed": int(seed),
-                "condition": cfg.condition,
-                "n_labels": int(n_labels),
-                "label_counts": [int(c) for c in label_counts],
-                "versions": versions(),
-                "elapsed_s": float(elapsed),
-                "metrics_acc": [float(v) for v in acc],
-                "metrics_n": int(n_acc),
-                "ramp_sd_gen": [float(v) for v in sd_gen.cpu()],
-                "calibration": calibration,
-            }
-        )
+            _checkpoint_dict(
+                nets, data, step_now, elapsed, acc, n_acc, config, profiles, train_days,
+                (first, stop), seed, cfg, n_labels, label_counts,
+                fit_calibration(
+                    nets.ema_gen if nets.ema_gen is not None else nets.gen,
+                    values, label_idx, n_labels, seed, device,
+                ) if final and cfg.calibrate else {},
+            )
+        )  # fmt: skip
         if run_dir is not None:
             _save_checkpoint(run_dir / CHECKPOINT, last)
 
@@ -569,68 +514,23 @@ def _train_loop(
         step if old is not None else None,
         cfg.log_every,
     )
+    # ---- the loop
     t0 = time.perf_counter()
-    first_step = step
-    stopped_early = False
-    gen.train()
-    critic.train()
+    first_step, stopped_early = step, False
+    nets.gen.train()
+    nets.critic.train()
     with contextlib.ExitStack() as stack:
         stack.callback(metrics.close)
         interrupt = stack.enter_context(_deferred_interrupts())
         while step < cfg.steps:
-            if cfg.lr_decay_from is not None:
-                start = cfg.lr_decay_from * cfg.steps
-                frac = 1.0 if step < start else (cfg.steps - step) / (cfg.steps - start)
-                for opt in (opt_g, opt_c):
-                    for group in opt.param_groups:
-                        group["lr"] = cfg.lr * frac
-            # ---- critic
-            critic.requires_grad_(True)
-            for _ in range(cfg.n_critic):
-                real, lab, z = sample_batch()
-                eps = torch.rand(bs, 1, 1, generator=rng).to(device)
-                with torch.no_grad():
-                    fake = gen(z, lab)
-                # real and fake days in one forward pass (the minibatch standard deviation,
-                # if any, stays within each group); the penalty's double backward only
-                # through the interpolated days
-                lab2 = torch.cat([lab, lab]) if conditional else None
-                scores = critic(torch.cat([real, fake]), lab2, groups=2)
-                d_real, d_fake = scores[:bs].mean(), scores[bs:].mean()
-                gp = gradient_penalty(critic, real, fake, eps, lab)
-                loss_c = d_fake - d_real + cfg.lambda_gp * gp
-                opt_c.zero_grad(set_to_none=True)
-                loss_c.backward()
-                opt_c.step()
-            # ---- generator
-            critic.requires_grad_(False)
-            real, lab, z = sample_batch()
-            fake = gen(z, lab)
-            loss_g = -critic(fake, lab).mean()
-            if cfg.ramp_weight > 0 and n_steps > 1:
-                target = real
-                if cfg.ramp_relative:
-                    with torch.no_grad():
-                        sd_gen.lerp_(fake.std(dim=0).mean(dim=1), 1 - RAMP_SCALE_DECAY)
-                    target = real * (sd_gen / sd_data)[None, :, None]
-                loss_g = loss_g + cfg.ramp_weight * ramp_distance(
-                    fake, target, cfg.ramp_lags, cfg.ramp_p
-                )
-            if use_acf:
-                acf_gap = (batch_acf(fake, cfg.acf_lags) - acf_target).abs().mean()
-                loss_g = loss_g + cfg.acf_weight * acf_gap
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            if ema_gen is not None:
-                with torch.no_grad():
-                    for pe, p in zip(ema_gen.parameters(), gen.parameters(), strict=True):
-                        pe.lerp_(p, 1 - cfg.ema)
+            _set_lr(nets, cfg, step)
+            loss_c, w_est, gp = _critic_steps(nets, data, cfg, device)
+            loss_g = _generator_step(nets, data, cfg, device)
             step += 1
-            acc += [loss_c.item(), (d_real - d_fake).item(), gp.item(), loss_g.item()]
+            acc += [loss_c.item(), w_est.item(), gp.item(), loss_g.item()]
             n_acc += 1
             elapsed = elapsed_before + time.perf_counter() - t0
-            if step % cfg.log_every == 0 or step == cfg.steps:
+            if step % cfg.log_every == 0 or step == cfg.steps:  # log the window's mean losses
                 m = acc / max(n_acc, 1)
                 row = dict(zip(METRIC_COLUMNS[1:5], m.tolist(), strict=True))
                 metrics.add({"step": step, **row, "time_s": elapsed})
@@ -642,14 +542,9 @@ def _train_loop(
                     )
                 if progress is not None:
                     rate = (step - first_step) / max(time.perf_counter() - t0, 1e-9)
+                    eta = (cfg.steps - step) / rate if rate > 0 else None
                     progress(
-                        {
-                            "step": step,
-                            "steps": cfg.steps,
-                            **row,
-                            "elapsed": elapsed,
-                            "eta": (cfg.steps - step) / rate if rate > 0 else None,
-                        }
+                        {"step": step, "steps": cfg.steps, **row, "elapsed": elapsed, "eta": eta}
                     )
             if step % cfg.checkpoint_every == 0 and step < cfg.steps:
                 checkpoint(step, elapsed)
@@ -663,6 +558,7 @@ def _train_loop(
                 break
         elapsed = elapsed_before + time.perf_counter() - t0
         checkpoint(step, elapsed, final=True)
+    # ---- the end
     run_s = time.perf_counter() - t0
     meta.update(
         step=step,
