@@ -295,7 +295,6 @@ def train_run(
     train_days, test_days = _data.split_days(profiles, data_cfg.test_fraction, seed)
     if train_days.n_days < 2:
         raise ScengenError(f"only {train_days.n_days} training day(s); at least 2 are needed")
-    label_idx, label_counts, n_labels = _label_indices(train_days, train_cfg.condition)
 
     config = {
         "data": to_dict(data_cfg),
@@ -310,21 +309,9 @@ def train_run(
     try:
         with _threads(train_cfg, device):
             meta, _, _ = _train_loop(
-                run_dir,
-                profiles,
-                train_days,
-                test_days,
-                label_idx,
-                label_counts,
-                n_labels,
-                model_cfg,
-                train_cfg,
-                config,
-                device,
-                seed,
-                old,
-                progress,
-            )
+                run_dir, profiles, train_days, test_days, model_cfg, train_cfg, config,
+                device=device, seed=seed, old=old, progress=progress,
+            )  # fmt: skip
     except BaseException:
         if created and not ckpt_file.exists():
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -398,7 +385,6 @@ def fit(
     if train_days.n_days < 2:
         raise ScengenError(f"only {train_days.n_days} training day(s); at least 2 are needed")
     device = resolve_device(train_cfg.device)
-    label_idx, label_counts, n_labels = _label_indices(train_days, train_cfg.condition)
     config = {
         "data": dict(data_config or {}),
         "model": to_dict(model_cfg),
@@ -406,21 +392,9 @@ def fit(
     }
     with _threads(train_cfg, device):
         return _train_loop(
-            None,
-            train_days,
-            train_days,
-            None,
-            label_idx,
-            label_counts,
-            n_labels,
-            model_cfg,
-            train_cfg,
-            config,
-            device,
-            seed,
-            None,
-            progress,
-        )
+            None, train_days, train_days, None, model_cfg, train_cfg, config,
+            device=device, seed=seed, old=None, progress=progress,
+        )  # fmt: skip
 
 
 def _train_loop(
@@ -428,12 +402,10 @@ def _train_loop(
     profiles: Any,
     train_days: Any,
     test_days: Any,
-    label_idx: np.ndarray,
-    label_counts: list[int],
-    n_labels: int,
     model_cfg: ModelConfig,
     cfg: TrainConfig,
     config: dict[str, Any],
+    *,
     device: torch.device,
     seed: int,
     old: dict[str, Any] | None,
@@ -442,6 +414,7 @@ def _train_loop(
     """The WGAN-GP training; returns the run's metadata, its last checkpoint and the metrics
     rows logged by this call. Without ``run_dir`` nothing is written to disk."""
     t_start = time.perf_counter()
+    label_idx, label_counts, n_labels = _label_indices(train_days, cfg.condition)
     # ---- setup: the modelled steps, the networks (restored on resume), the run's files
     first, stop = modelled_steps(train_days.values) if cfg.fixed_zeros else (0, train_days.n_steps)
     values = train_days.values[:, :, first:stop]  # the steps the networks see
