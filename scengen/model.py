@@ -18,7 +18,7 @@ import pandas as pd
 from scengen import _io
 from scengen import data as _data
 from scengen import train as _train
-from scengen.config import dump_yaml
+from scengen.config import dump_yaml, to_dict
 from scengen.errors import ScengenError
 from scengen.scenarios import ScenarioSet
 
@@ -184,19 +184,13 @@ def fit(
     train_cfg = getattr(config, "train", None) or _train.TrainConfig()
     seed = seed if seed is not None else getattr(config, "seed", 0)
     data = getattr(config, "data", None)
-    data_cfg = {"path": days.source} if data is None else {**_to_dict(data), "path": days.source}
+    data_cfg = {"path": days.source} if data is None else {**to_dict(data), "path": days.source}
     meta, ckpt, metrics = _train.fit(
         days, model_cfg, train_cfg, seed=seed, data_config=data_cfg, progress=progress
     )
     if test_days is not None:
         meta["data"]["n_test"] = int(test_days.n_days)
     return Model(ckpt, metadata=meta, metrics=metrics, train_days=days, test_days=test_days)
-
-
-def _to_dict(obj: Any) -> dict[str, Any]:
-    from scengen.config import to_dict
-
-    return dict(to_dict(obj))
 
 
 def load_model(path: str | os.PathLike) -> Model:
