@@ -10,6 +10,8 @@ weighted scenarios; ``Model``: a trained generator)::
     scen = model.sample(2000, seed=1)                           # a ScenarioSet
     red = sg.reduce_scenarios(scen, 10)                         # medoids, probabilities, distance
     sg.score(scen, test, train).table                           # pandas DataFrame
+    name, why = sg.pick_recipe(train)      # "wind" or "pv" (PV when a site has nights)
+    model = sg.fit(train, sg.recipe(name))  # the shipped recipe's model and train settings
 
 Nothing touches the disk unless asked (``model.save``, ``sg.write_scenarios``,
 ``sg.export_scenarios``). The command line (``scengen ...``) is a thin caller of the same
@@ -24,6 +26,7 @@ from scengen.api import Config, export_scenarios, load_config, score
 from scengen.data import Profiles, load_profiles
 from scengen.errors import ScengenError
 from scengen.model import Model, fit, load_model
+from scengen.recipes import RECIPES, pick_recipe, recipe
 from scengen.reduce import ReductionResult, reduce_scenarios
 from scengen.scenarios import ScenarioSet, read_scenarios, write_scenarios
 
@@ -31,6 +34,7 @@ __all__ = [
     "Config",
     "Model",
     "Profiles",
+    "RECIPES",
     "ReductionResult",
     "ScenarioSet",
     "ScengenError",
@@ -40,7 +44,9 @@ __all__ = [
     "load_config",
     "load_model",
     "load_profiles",
+    "pick_recipe",
     "read_scenarios",
+    "recipe",
     "reduce_scenarios",
     "score",
     "write_scenarios",

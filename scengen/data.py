@@ -42,7 +42,7 @@ import csv
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -917,21 +917,55 @@ def split_days(
     return profiles.subset(~test), profiles.subset(test)
 
 
-def save_split(run_dir: str | os.PathLike, train: Profiles, test: Profiles) -> None:
-    """Record a train / test split in a run directory.
+def split_validation(
+    train: Profiles, val_fraction: float, seed: int = 0
+) -> tuple[Profiles, Profiles | None]:
+    """Set ``val_fraction`` of the training days aside for validation, at random by date.
 
-    Writes ``split.csv`` (``date,set`` with set ``train`` or ``test``) and ``profiles.npz`` (the
-    per-unit values and dates of both parts, sites, capacities, units, step length, UTC offset),
-    so later stages can evaluate against the held-out days without the source CSV.
+    ``round(val_fraction * n_days)`` days (at least 1 when ``val_fraction > 0``, and always at
+    least 2 left for training) are drawn with their own random stream of ``seed``, so the test
+    days of :func:`split_days` do not depend on the validation share.
+
+    Returns
+    -------
+    train, validation : Profiles
+        Each in date order; ``validation`` is None for ``val_fraction == 0`` or too few days.
+    """
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)):
+        raise ScengenError(f"val_fraction {val_fraction!r} must be a number in [0, 1)")
+    if not 0 <= val_fraction < 1:
+        raise ScengenError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    n = train.n_days
+    n_val = min(max(1, int(round(val_fraction * n))), n - 2) if val_fraction > 0 else 0
+    if n_val < 1:
+        return train, None
+    order = np.argsort(train.dates, kind="stable")
+    rng = np.random.default_rng([int(seed), 1])
+    val = np.zeros(n, bool)
+    val[order[rng.permutation(n)[:n_val]]] = True
+    return train.subset(~val), train.subset(val)
+
+
+def save_split(
+    run_dir: str | os.PathLike, train: Profiles, test: Profiles, val: Profiles | None = None
+) -> None:
+    """Record a train / (validation /) test split in a run directory.
+
+    Writes ``split.csv`` (``date,set`` with set ``train``, ``val`` or ``test``) and
+    ``profiles.npz`` (the per-unit values and dates of each part, sites, capacities, units, step
+    length, UTC offset), so later stages can evaluate against the held-out days without the
+    source CSV.
     """
     from scengen import _io
 
     d = Path(run_dir)
     d.mkdir(parents=True, exist_ok=True)
+    parts = [("train", train), ("val", val), ("test", test)]
+    parts = [(name, p) for name, p in parts if p is not None]
     split = pd.DataFrame(
         {
-            "date": np.concatenate([train.dates, test.dates]).astype(str),
-            "set": ["train"] * train.n_days + ["test"] * test.n_days,
+            "date": np.concatenate([p.dates for _, p in parts]).astype(str),
+            "set": [name for name, p in parts for _ in range(p.n_days)],
         }
     ).sort_values("date", kind="stable")
     _io.write_csv(d / SPLIT_CSV, split)
@@ -951,7 +985,28 @@ def save_split(run_dir: str | os.PathLike, train: Profiles, test: Profiles) -> N
             utc_offset=np.asarray(train.utc_offset or ""),
             n_dropped_days=np.int64(train.n_dropped_days),
             n_clipped=np.int64(train.n_clipped),
+            **(
+                {}
+                if val is None
+                else {"val_values": val.values, "val_dates": val.dates.astype("int64")}
+            ),
         )
+
+
+def load_validation(run_dir: str | os.PathLike) -> Profiles | None:
+    """The validation days recorded in a run directory (None for a run without them)."""
+    f = Path(run_dir) / PROFILES_NPZ
+    train, _ = load_split(run_dir)
+    try:
+        with np.load(f, allow_pickle=False) as z:
+            if "val_values" not in z:
+                return None
+            values, dates = z["val_values"], z["val_dates"].astype("datetime64[D]")
+    except Exception as e:  # noqa: BLE001 - a corrupt file: one line
+        raise ScengenError(f"{str(f)!r} is not a valid {PROFILES_NPZ}: {e}") from None
+    if values.ndim != 3 or values.shape[1:] != train.values.shape[1:] or len(dates) != len(values):
+        raise ScengenError(f"{str(f)!r}: the validation days have shape {values.shape}")
+    return replace(train, values=values, dates=dates)
 
 
 def load_split(run_dir: str | os.PathLike) -> tuple[Profiles, Profiles]:

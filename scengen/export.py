@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,12 +61,19 @@ from scengen.scenarios import ScenarioSet, check_values, long_frame
 
 @dataclass
 class ExportConfig:
-    """Settings of the ``export`` section of a config.
+    """Settings of the ``export`` section of a config: the one schema of ``scengen export
+    --config`` and ``scengen run``.
 
     Parameters
     ----------
+    formats : list of str, optional
+        Formats to write, each one of :data:`FORMATS`. ``scengen run`` writes each into
+        ``export/<format>/`` (default: all of them); ``scengen export`` writes one (``--format``
+        overrides; no list or more than one needs the flag).
     format : str, optional
-        One of :data:`FORMATS`.
+        Deprecated spelling of ``formats: [<format>]`` (``scengen export`` configs written
+        before the two commands shared this section); read into ``formats`` with a
+        ``FutureWarning``. Give one of the two.
     start : str, optional
         Date of the first snapshot (default 2020-01-01).
     normalize : bool, default False
@@ -74,13 +82,36 @@ class ExportConfig:
         Days the exported day stands for in costs [d] (default 1; 365 scales to a year).
     seed : int, optional
         Recorded in ``export.json``.
+
+    Raises
+    ------
+    ScengenError
+        For a format that does not exist, or both ``formats`` and ``format``.
     """
 
+    formats: list[str] | None = None
     format: str | None = None
     start: str | None = None
     normalize: bool = False
     day_weight: float | None = None
     seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.format is not None:
+            if self.formats is not None:
+                raise ScengenError(
+                    f"export: give formats {self.formats!r} or the old format {self.format!r}, "
+                    "not both"
+                )
+            warnings.warn(
+                f"export.format: {self.format!r} is deprecated; write formats: [{self.format}] "
+                "(the export section of scengen export and scengen run)",
+                FutureWarning,
+                stacklevel=3,
+            )
+            self.formats, self.format = [self.format], None
+        for fmt in self.formats or ():
+            check_format(fmt, "export format")
 
 
 FORMATS = ("long", "wide", "pypsa", "gams", "plexos", "pyomo")
@@ -88,6 +119,21 @@ DEFAULT_START = "2020-01-01"
 EXPORT_JSON = "export.json"
 #: the GAMS include file of the ``gams`` format
 GAMS_INCLUDE = "scengen_data.gms"
+
+
+def check_format(fmt: Any, what: str = "format") -> str:
+    """``fmt`` when it is one of :data:`FORMATS`, else a :class:`ScengenError` quoting it.
+
+    Parameters
+    ----------
+    fmt : str
+        Name of a format.
+    what : str, default "format"
+        How the message names it (``"--format"``, ``"export format"``).
+    """
+    if fmt not in FORMATS:
+        raise ScengenError(f"{what} {fmt!r} does not exist; choose one of {list(FORMATS)}")
+    return fmt
 
 
 def scenario_names(ss: ScenarioSet) -> list[str]:
@@ -470,8 +516,7 @@ def export(
         On an unknown format, a bad start date or day weight, values outside [0, 1] p.u., or an
         output directory that may not be written.
     """
-    if fmt not in FORMATS:
-        raise ScengenError(f"format {fmt!r} is not allowed; choose one of {list(FORMATS)}")
+    check_format(fmt)
     if start is not None or fmt in ("pypsa", "plexos"):
         parse_start(start)
     weight = check_day_weight(day_weight)

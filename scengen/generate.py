@@ -98,7 +98,12 @@ def _run_state(run_dir: str | os.PathLike | None, ckpt: dict[str, Any]) -> dict[
     steps, step = train_cfg.get("steps"), ckpt.get("step")
     steps = steps if isinstance(steps, int) and not isinstance(steps, bool) else None
     why = []
-    if steps is not None and isinstance(step, int) and step < steps:
+    if (
+        steps is not None
+        and isinstance(step, int)
+        and step < steps
+        and ckpt.get("early_stopped") is not True  # validation stopped it: final
+    ):
         why.append(f"step {step} of {steps}")
     # a config without the key predates the calibration: none is expected then
     cal = ckpt.get("calibration")

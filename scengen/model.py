@@ -36,6 +36,8 @@ class Model:
         Logged training losses, one dict per row (``scengen.train.METRIC_COLUMNS``).
     train_days, test_days : Profiles, optional
         The days it was trained on and the held-out days, when known.
+    val_days : Profiles, optional
+        The validation days that chose its weights (``train.val_fraction``), when known.
     path : str, optional
         The run directory it was loaded from or saved to.
     """
@@ -48,12 +50,13 @@ class Model:
         metrics: list[dict[str, float]] | None = None,
         train_days: _data.Profiles | None = None,
         test_days: _data.Profiles | None = None,
+        val_days: _data.Profiles | None = None,
         path: str | None = None,
     ) -> None:
         self.checkpoint = checkpoint
         self.metadata = dict(metadata or {})
         self._metrics = list(metrics or [])
-        self.train_days, self.test_days = train_days, test_days
+        self.train_days, self.test_days, self.val_days = train_days, test_days, val_days
         self.path = path
 
     # ------------------------------------------------------------------ description
@@ -140,13 +143,15 @@ class Model:
                 d / _train.METRICS_CSV, "\n".join([",".join(_train.METRIC_COLUMNS), *rows]) + "\n"
             )
             if self.train_days is not None and self.test_days is not None:
-                _data.save_split(d, self.train_days, self.test_days)
+                _data.save_split(d, self.train_days, self.test_days, self.val_days)
             _train._save_checkpoint(d / _train.CHECKPOINT, self.checkpoint)
         self.path = str(run_dir)
         return Path(run_dir)
 
 
 def _fmt(v: float, column: str) -> str:
+    if v != v:  # NaN: no value in this row (validation scores between validations)
+        return ""
     return str(int(v)) if column == "step" else f"{v:.6g}"
 
 
@@ -163,7 +168,8 @@ def fit(
     Parameters
     ----------
     days : Profiles
-        The training days ``(n_days, n_sites, n_steps)`` [p.u.] with their dates.
+        The training days ``(n_days, n_sites, n_steps)`` [p.u.] with their dates;
+        ``train.val_fraction`` of them are set aside as validation days (``Model.val_days``).
     config : Config, optional
         Its ``model`` and ``train`` sections (and ``seed``) are used (see :func:`load_config`);
         default settings without one.
@@ -185,12 +191,22 @@ def fit(
     seed = seed if seed is not None else getattr(config, "seed", 0)
     data = getattr(config, "data", None)
     data_cfg = {"path": days.source} if data is None else {**to_dict(data), "path": days.source}
-    meta, ckpt, metrics = _train.fit(
+    meta, ckpt, metrics, val_days = _train.fit(
         days, model_cfg, train_cfg, seed=seed, data_config=data_cfg, progress=progress
     )
     if test_days is not None:
         meta["data"]["n_test"] = int(test_days.n_days)
-    return Model(ckpt, metadata=meta, metrics=metrics, train_days=days, test_days=test_days)
+    train_days = days
+    if val_days is not None:  # the days it trained on: the others
+        train_days, _ = _data.split_validation(days, train_cfg.val_fraction, seed)
+    return Model(
+        ckpt,
+        metadata=meta,
+        metrics=metrics,
+        train_days=train_days,
+        test_days=test_days,
+        val_days=val_days,
+    )
 
 
 def load_model(path: str | os.PathLike) -> Model:
@@ -208,17 +224,20 @@ def load_model(path: str | os.PathLike) -> Model:
     if (d / _train.METRICS_CSV).is_file():
         try:
             frame = pd.read_csv(d / _train.METRICS_CSV)
-            metrics = frame[list(_train.METRIC_COLUMNS)].to_dict("records")
+            frame = frame.reindex(columns=list(_train.METRIC_COLUMNS))  # older runs: no scores
+            metrics = frame.to_dict("records")
         except (ValueError, KeyError, pd.errors.ParserError):
             metrics = []
-    train_days = test_days = None
+    train_days = test_days = val_days = None
     if (d / _data.PROFILES_NPZ).is_file():
         train_days, test_days = _data.load_split(d)
+        val_days = _data.load_validation(d)
     return Model(
         ckpt,
         metadata=meta if isinstance(meta, dict) else {},
         metrics=metrics,
         train_days=train_days,
         test_days=test_days,
+        val_days=val_days,
         path=str(path),
     )

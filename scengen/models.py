@@ -63,6 +63,12 @@ class Generator(nn.Module):
         (``softplus`` of a 1x1 convolution), so that the local variability depends on the
         state of the day: a scale mixture, which gives ramps the heavy tails of measured data
         (many near-flat hours, a few large ramps) instead of Gaussian ones.
+    scale_noise : bool
+        Add a noise map after every upsampling block, at that block's resolution, with a
+        learned per-channel scale that starts at 0 (as StyleGAN does). Without it, variability
+        at the intermediate time scales (a few steps to a quarter of the day) comes only from
+        the day-level vector through ``L0`` coarse positions, and the days come out too
+        persistent at those lags; with it, each scale gets its own randomness.
     """
 
     def __init__(
@@ -77,6 +83,7 @@ class Generator(nn.Module):
         noise_channels: int = 0,
         output_margin: float = 0.0,
         noise_modulation: bool = False,
+        scale_noise: bool = False,
     ) -> None:
         super().__init__()
         self.n_sites, self.n_steps, self.latent_dim = n_sites, n_steps, latent_dim
@@ -100,6 +107,14 @@ class Generator(nn.Module):
                 nn.LeakyReLU(0.2),
             ]
         self.body = nn.Sequential(*blocks)
+        #: lengths of the noise maps added after each upsampling block (``scale_noise``)
+        self.scale_lengths = (
+            [self.l0 * 2 ** (i + 1) for i in range(self.n_up)] if scale_noise else []
+        )
+        self.input_dim += sum(self.scale_lengths)
+        self.scale_gain = nn.ParameterList(
+            [nn.Parameter(torch.zeros(1, channels, 1)) for _ in self.scale_lengths]
+        )
         self.final = nn.Sequential(
             nn.Conv1d(channels + noise_channels, channels, kernel_size, padding=pad),
             nn.LeakyReLU(0.2),
@@ -116,13 +131,23 @@ class Generator(nn.Module):
         ``noise_channels`` per-step noise maps injected at full resolution (local variability).
         """
         b = z.shape[0]
-        latent, noise = z[:, : self.latent_dim], z[:, self.latent_dim :]
+        n_step_noise = self.noise_channels * self.n_steps
+        latent = z[:, : self.latent_dim]
+        noise = z[:, self.latent_dim : self.latent_dim + n_step_noise]
         if self.embed is not None:
             if labels is None:
                 raise ValueError("this generator is conditional: labels are required")
             latent = torch.cat([latent, self.embed(labels)], dim=1)
         h = self.fc(latent).view(b, self.channels, self.l0)
-        h = self.body(h)[:, :, : self.n_steps]
+        if self.scale_lengths:  # a noise map per resolution, scaled per channel
+            a = self.latent_dim + n_step_noise
+            for i, length in enumerate(self.scale_lengths):
+                h = self.body[3 * i : 3 * i + 3](h)
+                h = h + self.scale_gain[i] * z[:, a : a + length].view(b, 1, length)
+                a += length
+        else:
+            h = self.body(h)
+        h = h[:, :, : self.n_steps]
         if self.noise_channels:
             noise = noise.view(b, self.noise_channels, self.n_steps)
             if self.noise_gain is not None:  # state-dependent scale of the local variability

@@ -37,44 +37,21 @@ from scengen.config import SECTIONS, check_keys, from_dict, load_yaml, resolve_r
 from scengen.data import DataConfig
 from scengen.errors import ScengenError
 from scengen.evaluate import EvaluateConfig
-from scengen.export import FORMATS
+from scengen.export import FORMATS, ExportConfig
 from scengen.generate import GenerateConfig
 from scengen.reduce import ReduceConfig
 
 STAGES = ("train", "generate", "reduce", "export", "evaluate", "report")
 STAGES_JSON = "stages.json"
-EXPORT_FORMATS = FORMATS
-
-
-@dataclass
-class ExportSettings:
-    """``export`` section: formats to write, the first snapshot date and how many days the
-    exported day stands for in costs (see :func:`scengen.export.export`)."""
-
-    formats: list[str] = field(default_factory=lambda: list(EXPORT_FORMATS))
-    start: str | None = None
-    day_weight: float = 1.0
-
-
-@dataclass
-class EvaluateSettings(EvaluateConfig):
-    """``evaluate`` section: :class:`scengen.evaluate.EvaluateConfig` plus the decision test.
-
-    Parameters
-    ----------
-    decision : str or None, default "storage"
-        Decision test to run (``"storage"``) or ``None``.
-    decision_ks : list of int, default [1, 5, 10, 20]
-        Sizes of the reduced sets the decision test compares with the full set.
-    """
-
-    decision: str | None = "storage"
-    decision_ks: list[int] = field(default_factory=lambda: [1, 5, 10, 20])
+#: the decision test ``scengen run`` runs unless a job's ``evaluate`` section says otherwise
+#: (``decision: null`` for none); ``scengen evaluate`` runs one only when asked
+RUN_DECISION = "storage"
 
 
 @dataclass
 class JobConfig:
-    """One job of a batch."""
+    """One job of a batch: the sections of a single-job config (the ``export`` and ``evaluate``
+    sections are those of ``scengen export`` and ``scengen evaluate``)."""
 
     name: str
     seed: int = 0
@@ -83,8 +60,8 @@ class JobConfig:
     train: dict[str, Any] = field(default_factory=dict)
     generate: GenerateConfig = field(default_factory=GenerateConfig)
     reduce: ReduceConfig = field(default_factory=lambda: ReduceConfig(k=10))
-    export: ExportSettings = field(default_factory=ExportSettings)
-    evaluate: EvaluateSettings = field(default_factory=EvaluateSettings)
+    export: ExportConfig = field(default_factory=ExportConfig)
+    evaluate: EvaluateConfig = field(default_factory=lambda: EvaluateConfig(decision=RUN_DECISION))
     decision: dict[str, Any] = field(default_factory=dict)
 
 
@@ -167,7 +144,16 @@ def load_batch(path: str | Path) -> BatchConfig:
         if name in seen:
             raise ScengenError(f"{path}: job name {name!r} is used twice; names must be unique")
         seen.add(name)
-        job = from_dict(JobConfig, _merge(defaults, item), where)
+        merged = _merge(defaults, item)
+        try:
+            job = from_dict(JobConfig, merged, where)
+        except ScengenError as e:  # the checks of a section's schema do not know the job
+            msg = str(e)
+            raise ScengenError(
+                msg if msg.startswith(where) else f"{path}: {where}: {msg}"
+            ) from None
+        if "decision" not in (merged.get("evaluate") or {}):
+            job.evaluate.decision = RUN_DECISION
         if not job.data.path:
             raise ScengenError(f"{path}: {where}: data.path is not set")
         p = Path(resolve_relative(job.data.path, base))
@@ -189,15 +175,6 @@ def load_batch(path: str | Path) -> BatchConfig:
                 )
         if job.generate.n < 2:
             raise ScengenError(f"{path}: {where}: generate.n = {job.generate.n} must be >= 2")
-        bad = [f for f in job.export.formats if f not in EXPORT_FORMATS]
-        if bad:
-            raise ScengenError(
-                f"{path}: {where}: export format {bad[0]!r} does not exist; choose from {list(EXPORT_FORMATS)}"
-            )
-        if job.evaluate.decision not in (None, "storage"):
-            raise ScengenError(
-                f"{path}: {where}: evaluate.decision = {job.evaluate.decision!r}; allowed: storage or null"
-            )
         _typed(job, f"{path}: {where}")
         jobs.append(job)
     return BatchConfig(jobs=jobs, output=output, source=str(path))
@@ -362,19 +339,21 @@ def run_job(
     # export
     exp_dir = d / "export"
     k = key("export", job.export)
-    if begin("export", k, *(exp_dir / f for f in job.export.formats)):
+    formats = list(FORMATS) if job.export.formats is None else job.export.formats
+    if begin("export", k, *(exp_dir / f for f in formats)):
         t0 = time.perf_counter()
-        red = read_scenarios(red_dir)
-        for fmt in job.export.formats:
+        red = read_scenarios(red_dir, normalize=job.export.normalize)
+        for fmt in formats:
             _export.export(
                 red,
                 fmt,
                 exp_dir / fmt,
                 start=job.export.start,
                 day_weight=job.export.day_weight,
+                seed=job.export.seed,
                 overwrite=True,
             )
-        finish("export", t0, formats=list(job.export.formats))
+        finish("export", t0, formats=formats)
 
     # evaluate (+ decision test)
     k = key("evaluate", job.evaluate, job.decision)

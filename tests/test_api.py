@@ -105,7 +105,9 @@ def test_fit_is_train_run(days, tmp_path):
         tmp_path / "run",
         seed=0,
     )
-    train, _ = sg.load_model(tmp_path / "run").train_days, None
+    # the days that are not test days: fit sets the same validation days aside
+    train, _ = days.split(0.2, seed=0)
+    assert sg.load_model(tmp_path / "run").val_days.n_days > 0
     model = sg.fit(
         train, sg.Config(model=T.ModelConfig(**TINY["model"]), train=T.TrainConfig(**TINY["train"]))
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +81,32 @@ def test_fresh_day_yardstick_is_the_training_days_leave_one_out_distance(quality
     far = np.clip(days[p[:40]] + 0.3, 0, 1)
     sc = quality.split_check(_set(days[p[40:]]), _set(far), seed=0, n_splits=10)
     assert sc["fresh_day_nn_ratio"] < 0.9
+
+
+def test_quality_benchmark_smoke_and_reuse_reprint(quality, tmp_path, capsys):
+    out = tmp_path / "q"
+    args = ["--data", "wind,smard", "--seeds", "0", "--steps", "3", "--out", str(out),
+            "--threads", "1", "--n-scenarios", "200", "--splits", "5"]  # fmt: skip
+    assert quality.main(args) == 1  # 3 steps: far from the bar
+    first = capsys.readouterr().out
+    table = first[first.index("=== the quality bar per data set and seed") :]
+    assert "wind     0   wind" in table and "smard     0     pv" in table
+    assert "FAIL" in table and "PASS" in table
+    assert "site 'pv_mwh' has nights" in first  # smard: the picked recipe and why
+    assert "generated, seed 0" in first and "lag 6" in first
+    md = (out / "quality.md").read_text()
+    assert "| smard | 0 | pv |" in md and "## smard: within-day autocorrelation per lag" in md
+    report = json.loads((out / "quality.json").read_text())
+    assert report["pass"] is False and [r["data"] for r in report["runs"]] == ["wind", "smard"]
+    assert all(r["steps"] == 3 for r in report["runs"])
+    stamp = (out / "wind-seed0" / "checkpoint.pt").stat().st_mtime_ns
+    # --reuse trains nothing and prints the same tables
+    assert quality.main([*args, "--reuse"]) == 1
+    again = capsys.readouterr().out
+    assert again[again.index("=== the quality bar per data set and seed") :] == table
+    assert (out / "quality.md").read_text() == md
+    assert (out / "wind-seed0" / "checkpoint.pt").stat().st_mtime_ns == stamp
+    # a seed never trained: a missing row, which fails, and still nothing is trained
+    assert quality.main([*args[:2], "--seeds", "0,1", *args[4:], "--reuse"]) == 1
+    missing = capsys.readouterr().out
+    assert "wind     1   wind missing FAIL" in missing and not (out / "wind-seed1").exists()

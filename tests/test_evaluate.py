@@ -419,6 +419,19 @@ def test_cli_evaluate_config(run_setup, tmp_path):
     assert list(j["table"]) == ["scenarios"] and j["inputs"]["n_copula"] == 50
 
 
+def test_evaluate_config_decision_keys():
+    """The ``evaluate`` section holds the decision test's keys too (the schema of ``scengen
+    run``); without them no decision test."""
+    from scengen.config import from_dict
+
+    cfg = from_dict(ev.EvaluateConfig, {"decision": "storage", "decision_ks": [2]})
+    assert cfg.decision == "storage" and cfg.decision_ks == [2]
+    assert ev.EvaluateConfig().decision is None
+    assert ev.EvaluateConfig().decision_ks == [1, 5, 10, 20]
+    with pytest.raises(ScengenError, match="evaluate.decision = 'battery'"):
+        from_dict(ev.EvaluateConfig, {"decision": "battery"})
+
+
 def _assert_error(r, *words):
     assert r.exit_code == 1, r.output
     lines = r.output.strip().splitlines()

@@ -22,6 +22,7 @@ from scengen.export import (
     FORMATS,
     GAMS_INCLUDE,
     GAMS_INCLUDE_TEXT,
+    ExportConfig,
     export,
     gams_csv2gdx_calls,
     scenario_names,
@@ -443,6 +444,20 @@ def test_export_replaces_existing_dir_atomically(ss, tmp_path, fmt):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_export_config_one_schema():
+    """The ``export`` section of ``scengen export`` and ``scengen run``: ``formats``, with the
+    old single ``format`` read into it (deprecated)."""
+    assert ExportConfig().formats is None
+    assert ExportConfig(formats=["long", "gams"]).formats == ["long", "gams"]
+    with pytest.warns(FutureWarning, match=r"write formats: \[wide\]"):
+        cfg = ExportConfig(format="wide")
+    assert cfg.formats == ["wide"] and cfg.format is None
+    with pytest.raises(ScengenError, match="not both"):
+        ExportConfig(formats=["long"], format="wide")
+    with pytest.raises(ScengenError, match="export format 'xls' does not exist"):
+        ExportConfig(formats=["long", "xls"])
+
+
 def test_export_bad_arguments(ss, tmp_path):
     with pytest.raises(ScengenError, match="format 'xls'"):
         export(ss, "xls", tmp_path / "x")
@@ -498,6 +513,15 @@ def test_cli_export_config(scen_dir, tmp_path):
     r = _run(["export", scen_dir, "--config", cfg, "--out", out])
     assert r.exit_code == 0, r.output
     assert (out / "scenarios_wide.csv").is_file()
+    assert "note: export.format: 'wide' is deprecated; write formats: [wide]" in r.output
+    # the spelling scengen run reads: one format, or --format to choose among several
+    cfg.write_text("export:\n  formats: [wide, pyomo]\n")
+    r = _run(["export", scen_dir, "--config", cfg, "--out", tmp_path / "o2"])
+    _one_line_error(r)
+    assert "choose it with --format" in r.output
+    r = _run(["export", scen_dir, "--config", cfg, "--format", "pyomo", "--out", tmp_path / "o2"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "o2" / "steps.csv").is_file() and "deprecated" not in r.output
 
 
 def _bad_probs(d: Path):

@@ -67,6 +67,33 @@ def test_batch_validation_errors(tmp_path, csvs, job, match):
         load_batch(_batch(tmp_path, [job]))
 
 
+def test_sections_share_the_schema_of_the_commands(tmp_path, csvs):
+    """``export`` and ``evaluate`` are the sections of ``scengen export`` / ``evaluate``; ``scengen
+    run`` writes every format and runs the storage decision test unless told otherwise."""
+    from scengen.evaluate import EvaluateConfig
+    from scengen.export import ExportConfig
+
+    w = {"data": {"path": "w.csv"}}
+    jobs = [
+        {"name": "a", **w},
+        {"name": "b", **w, "evaluate": {"n_copula": 50}},
+        {"name": "c", **w, "evaluate": {"decision": None}, "export": {"format": "long"}},
+    ]
+    with pytest.warns(FutureWarning, match="export.format"):
+        a, b, c = load_batch(_batch(tmp_path, jobs, {"generate": {"n": 40}})).jobs
+    assert isinstance(a.export, ExportConfig) and isinstance(a.evaluate, EvaluateConfig)
+    assert a.evaluate.decision == b.evaluate.decision == "storage" and c.evaluate.decision is None
+    assert b.evaluate.n_copula == 50 and a.evaluate.decision_ks == [1, 5, 10, 20]
+    assert a.export.formats is None and c.export.formats == ["long"]
+    # the checks of a section's schema name the job
+    for section, match in (
+        ({"evaluate": {"n_copula": 0}}, r"job 'd'.*n_copula"),
+        ({"evaluate": {"decision": "battery"}}, r"job 'd'.*evaluate.decision = 'battery'"),
+    ):
+        with pytest.raises(ScengenError, match=match):
+            load_batch(_batch(tmp_path, [{"name": "d", **w, **section}]))
+
+
 def test_duplicate_job_name(tmp_path, csvs):
     jobs = [{"name": "a", "data": {"path": "w.csv"}}, {"name": "a", "data": {"path": "p.csv"}}]
     with pytest.raises(ScengenError, match="'a' is used twice"):

@@ -57,6 +57,27 @@ def test_distance_agrees_with_ot_emd2(metric, p):
     )
 
 
+def test_wasserstein_is_the_one_of_evaluate():
+    """``scengen.reduce.wasserstein`` is ``scengen.evaluate.wasserstein``; its two-set form
+    (metric and p by position too) is the evaluate form with the second set in third place."""
+    import scengen.evaluate as ev
+
+    assert wasserstein is ev.wasserstein
+    ss = _set(60)
+    reduced = reduce_scenarios(ss, 4).reduced
+    w = wasserstein(ss, reduced, "cityblock", 2)
+    assert w == wasserstein(ss, reduced, metric="cityblock", p=2)
+    assert w == wasserstein(ss, None, reduced, None, metric="cityblock", p=2)
+    assert wasserstein(ss, reduced) == ev.wasserstein(ss.values, ss.probabilities, reduced)
+    with pytest.raises(ScengenError, match="metric = 'cosine'"):
+        wasserstein(ss, reduced, metric="cosine")
+    with pytest.raises(ScengenError, match="p = 3"):
+        wasserstein(ss, None, reduced, p=3)
+    other = ScenarioSet(reduced.values, sites=["x", "y"])
+    with pytest.raises(ScengenError, match="different sites"):
+        wasserstein(ss, other)
+
+
 def test_result_is_consistent():
     ss = _set(100)
     res = reduce_scenarios(ss, 5)

@@ -270,12 +270,14 @@ def test_train_run_writes_run_dir(wind_csv, tmp_path):
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == list(T.METRIC_COLUMNS)
     assert [int(r["step"]) for r in rows] == [2, 4, 6]
-    assert all(np.isfinite(float(r[c])) for r in rows for c in T.METRIC_COLUMNS)
+    assert all(np.isfinite(float(r[c])) for r in rows for c in T.LOSS_COLUMNS)
+    assert all(r[c] == "" for r in rows for c in T.VAL_COLUMNS)  # no validation in 6 steps
     md = json.loads((d / "metadata.json").read_text())
     assert md == json.loads(json.dumps(meta))
     assert md["seed"] == 3 and md["device"] == "cpu" and md["status"] == "complete"
     assert {"python", "torch", "numpy", "scengen"} <= set(md["versions"])
-    assert md["data"]["n_train"] + md["data"]["n_test"] == md["data"]["n_days"] == 60
+    n = md["data"]
+    assert n["n_train"] + n["n_val"] + n["n_test"] == n["n_days"] == 60 and n["n_val"] == 7
     cfg = yaml.safe_load((d / "config.yaml").read_text())
     assert cfg["train"]["steps"] == 6 and cfg["data"]["path"] == str(wind_csv)
     assert [c["step"] for c in calls] == [2, 4, 6]
@@ -534,3 +536,127 @@ def test_checkpoint_of_other_format(tmp_path):
     torch.save({"x": np.float64(1.0)}, tmp_path / "np.pt")  # not loadable with weights_only
     with pytest.raises(ScengenError, match="cannot be read"):
         T.load_checkpoint(tmp_path / "np.pt")
+
+
+# ---------------------------------------------------------------------- validation (issue 18)
+
+
+def test_validation_days_are_set_aside_from_the_training_days(wind_csv):
+    from scengen.data import load_profiles, split_days, split_validation
+
+    p = load_profiles(wind_csv)
+    train, test = split_days(p, 0.2, seed=4)
+    fit_days, val = split_validation(train, 0.15, seed=4)
+    assert val.n_days == round(0.15 * train.n_days) and fit_days.n_days + val.n_days == 48
+    assert not set(val.dates) & set(fit_days.dates) and not set(val.dates) & set(test.dates)
+    again, val2 = split_validation(train, 0.15, seed=4)
+    assert np.array_equal(val.dates, val2.dates)  # seeded
+    assert not np.array_equal(val.dates, split_validation(train, 0.15, seed=5)[1].dates)
+    assert split_validation(train, 0.0, seed=4) == (train, None)
+    with pytest.raises(ScengenError, match="val_fraction"):
+        split_validation(train, 1.0)
+
+
+def test_validation_scores_keep_the_best_weights_and_stop_early(wind_csv, tmp_path):
+    """Every val_every steps the EMA generator is scored on the validation days (logged in
+    metrics.csv); the best weights are what generate samples with; patience stops the run."""
+    from scengen.data import load_split, load_validation
+    from scengen.generate import generate
+    from scengen.train.checkpoint import generator_from_checkpoint
+
+    meta = run(wind_csv, tmp_path / "r", steps=40, val_every=4, patience=2, val_fraction=0.2)
+    d = tmp_path / "r"
+    with open(d / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    scored = [r for r in rows if r["val_score"]]
+    assert [int(r["step"]) for r in scored] == list(range(4, meta["step"] + 1, 4))
+    scores = [float(r["val_score"]) for r in scored]
+    best = int(scored[int(np.argmin(scores))]["step"])
+    assert meta["best_step"] == best
+    assert meta["validation"]["best_score"] == pytest.approx(min(scores), rel=1e-5)
+    for r in scored:
+        ratios = [float(r[c]) for c in ("val_w1_ratio", "val_acf_ratio", "val_ramp_ratio")]
+        assert float(r["val_score"]) == pytest.approx(
+            (ratios[0] / 1.0 + ratios[1] / 1.5 + ratios[2] / 1.5) / 3, rel=1e-5
+        )
+    # split.csv: train / val / test, disjoint; the validation days are in profiles.npz
+    sets = {}
+    for r in csv.DictReader(open(d / "split.csv")):
+        sets.setdefault(r["set"], set()).add(r["date"])
+    assert set(sets) == {"train", "val", "test"} and len(sets["val"]) == 10
+    val = load_validation(d)
+    train, test = load_split(d)
+    assert {str(x) for x in val.dates} == sets["val"] and train.n_days == len(sets["train"])
+    # sampling uses the best weights, not the last EMA weights
+    ckpt = T.load_checkpoint(d)
+    assert ckpt["validation"]["best_step"] == best
+    g = generator_from_checkpoint(ckpt)
+    for k, v in g.state_dict().items():
+        assert torch.equal(v, ckpt["generator_best"][k]), k
+    # a run stopped early is final: generating from it gives no 'incomplete' warning
+    ss = generate(d, 20, seed=1)
+    assert ss.metadata["checkpoint_complete"] is True
+
+
+def test_training_stops_when_validation_stops_improving(wind_csv, tmp_path, monkeypatch):
+    """patience = 2: two validations in a row without a better score end the run; the best
+    step's weights are kept and the run counts as complete."""
+    from scengen.generate import generate
+    from scengen.train import validation
+
+    script = iter([5.0, 3.0, 4.0, 2.0, 2.5, 2.1, 1.0, 1.0])
+    real = validation.Validator.scores
+
+    def scripted(self, gen):
+        out = real(self, gen)
+        return {**out, "val_score": next(script)}
+
+    monkeypatch.setattr(validation.Validator, "scores", scripted)
+    meta = run(wind_csv, tmp_path / "r", steps=40, val_every=2, patience=2)
+    assert meta["step"] == 12 and meta["best_step"] == 8  # scores at 2, 4, ..., 12
+    assert meta["status"] == "stopped early: no better validation score in 2 validations"
+    ckpt = T.load_checkpoint(tmp_path / "r")
+    assert ckpt["early_stopped"] is True and ckpt["calibration"]
+    ss = generate(tmp_path / "r", 5, seed=0)
+    assert ss.metadata["checkpoint_complete"] is True and ss.metadata["incomplete"] is None
+
+
+def test_validation_state_resumes_exactly(wind_csv, tmp_path):
+    kw = dict(val_every=2, patience=None, val_fraction=0.2, lr_decay_from=None)
+    run(wind_csv, tmp_path / "a", steps=8, **kw)
+    run(wind_csv, tmp_path / "b", steps=4, **kw)
+    run(wind_csv, tmp_path / "b", steps=8, resume=True, **kw)
+    a, b = T.load_checkpoint(tmp_path / "a"), T.load_checkpoint(tmp_path / "b")
+    _assert_same_model(a, b)
+    assert a["validation"]["best_step"] == b["validation"]["best_step"]
+    for k in a["generator_best"]:
+        assert torch.equal(a["generator_best"][k], b["generator_best"][k]), k
+    with open(tmp_path / "a" / "metrics.csv") as fa, open(tmp_path / "b" / "metrics.csv") as fb:
+        ra, rb = list(csv.DictReader(fa)), list(csv.DictReader(fb))
+    assert [r["val_score"] for r in ra] == [r["val_score"] for r in rb]
+
+
+def test_validation_settings_are_checked():
+    with pytest.raises(ScengenError, match="val_every = 30 must be a multiple of"):
+        T.TrainConfig(val_every=30, log_every=25)
+    with pytest.raises(ScengenError, match="val_fraction"):
+        T.TrainConfig(val_fraction=-0.1)
+    with pytest.raises(ScengenError, match="patience"):
+        T.TrainConfig(patience=0)
+
+
+def test_scale_noise_starts_as_the_plain_generator():
+    """The per-resolution noise maps enter with a learned scale that starts at 0."""
+    torch.manual_seed(0)
+    g = Generator(3, 24, latent_dim=4, channels=8, noise_channels=2, scale_noise=True)
+    torch.manual_seed(0)
+    plain = Generator(3, 24, latent_dim=4, channels=8, noise_channels=2)
+    assert g.scale_lengths == [6, 12, 24] and g.input_dim == plain.input_dim + 42
+    z = torch.randn(5, g.input_dim)
+    assert torch.equal(g(z), plain(z[:, : plain.input_dim]))
+    with torch.no_grad():
+        for p in g.scale_gain:
+            p.fill_(1.0)
+    z2 = z.clone()
+    z2[:, plain.input_dim :] += 1.0
+    assert not torch.equal(g(z), g(z2))  # now the scale noise matters

@@ -18,15 +18,13 @@ from scengen.cli.main import (
     seed_option,
     with_section,
 )
-from scengen.config import from_dict
+from scengen.config import from_dict, override
 from scengen.errors import ScengenError
+from scengen.evaluate import DECISION_KS, DECISIONS
 
 #: exit status of ``scengen evaluate --strict`` (and ``scengen run --strict``) when a quality
 #: check fails
 STRICT_EXIT = 3
-
-#: keys of the ``evaluate`` config section used by ``scengen run`` (decision test), not here
-_RESERVED = ("decision", "decision_ks")
 
 
 @cli.command("evaluate")
@@ -67,7 +65,7 @@ _RESERVED = ("decision", "decision_ks")
 )
 @click.option(
     "--decision",
-    type=click.Choice(["storage"]),
+    type=click.Choice(list(DECISIONS)),
     default=None,
     help="Also run the decision test: size a battery with the scenarios and with their "
     "reductions to each --decision-k, evaluate out of sample on the held-out days.",
@@ -77,7 +75,8 @@ _RESERVED = ("decision", "decision_ks")
     "decision_ks",
     type=int,
     multiple=True,
-    help="K values of the decision test (repeatable) [default: 1 5 10 20].",
+    help="K values of the decision test (repeatable) [default: "
+    f"{' '.join(map(str, DECISION_KS))}].",
 )
 @click.option(
     "--strict",
@@ -135,21 +134,20 @@ def evaluate_cmd(
     from scengen.scenarios import read_scenarios
 
     config = read_config(config_path)
-    section = {k: v for k, v in with_section(config, "evaluate").items() if k not in _RESERVED}
-    if n_copula is not None:
-        section["n_copula"] = n_copula
-    if references is not None:
-        section["references"] = references
-    settings = from_dict(ev.EvaluateConfig, section, "config.evaluate")
-    ev_section = with_section(config, "evaluate")
-    decision = decision or ev_section.get("decision")
-    ks = list(decision_ks) or list(ev_section.get("decision_ks") or [1, 5, 10, 20])
+    settings = from_dict(ev.EvaluateConfig, with_section(config, "evaluate"), "config.evaluate")
+    settings = override(
+        settings,
+        "config.evaluate",
+        n_copula=n_copula,
+        references=references,
+        decision=decision,
+        decision_ks=list(decision_ks) or None,
+    )
+    decision, ks = settings.decision, settings.decision_ks
     problem = None
     if decision is not None:
         from scengen.decision import StorageProblem
 
-        if decision != "storage":
-            raise ScengenError(f"config.evaluate.decision = {decision!r}; allowed: storage")
         problem = from_dict(StorageProblem, with_section(config, "decision"), "config.decision")
 
     from scengen.decision import DECISION_CSV, DECISION_JSON, write_decision

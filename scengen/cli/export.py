@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -16,6 +19,17 @@ from scengen.cli.main import (
     with_section,
 )
 from scengen.config import from_dict, override
+
+
+@contextlib.contextmanager
+def config_notes() -> Iterator[None]:
+    """Show the deprecation warnings of reading a config (an old spelling of a key) as
+    ``note: ...`` lines on stderr, not as Python warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FutureWarning)
+        yield
+    for w in caught:
+        echo_err(f"note: {w.message}", level=0)
 
 
 @cli.command("export")
@@ -84,32 +98,37 @@ def export_cmd(
     """
     from scengen._io import check_output_dir
     from scengen.errors import ScengenError
-    from scengen.export import FORMATS, ExportConfig, check_day_weight, export
+    from scengen.export import FORMATS, ExportConfig, check_day_weight, check_format, export
     from scengen.scenarios import read_scenarios
 
+    if fmt is not None:
+        check_format(fmt, "--format")
     config = read_config(config_path)
-    ecfg = from_dict(ExportConfig, with_section(config, "export"), "config.export")
+    with config_notes():
+        ecfg = from_dict(ExportConfig, with_section(config, "export"), "config.export")
     ecfg = override(
         ecfg,
         "config.export",
-        format=fmt,
+        formats=None if fmt is None else [fmt],
         start=start,
         normalize=normalize,
         day_weight=day_weight,
         seed=seed,
     )
-    if ecfg.format is None:
+    if not ecfg.formats:
         raise ScengenError(f"--format is required; choose one of {list(FORMATS)}")
-    if ecfg.format not in FORMATS:
+    if len(ecfg.formats) > 1:
         raise ScengenError(
-            f"--format {ecfg.format!r} is not allowed; choose one of {list(FORMATS)}"
+            f"config.export.formats = {ecfg.formats!r}: scengen export writes one format; "
+            "choose it with --format"
         )
+    fmt = ecfg.formats[0]
     check_day_weight(ecfg.day_weight)
     check_output_dir(out, "export", overwrite=overwrite, inputs=[scen_dir])
     ss = read_scenarios(scen_dir, normalize=ecfg.normalize)
     export(
         ss,
-        ecfg.format,
+        fmt,
         out,
         start=ecfg.start,
         day_weight=ecfg.day_weight,
@@ -117,4 +136,4 @@ def export_cmd(
         overwrite=overwrite,
         inputs=[scen_dir],
     )
-    echo_err(f"exported {ss.n_scenarios} scenarios x {ss.n_sites} sites as {ecfg.format} -> {out}")
+    echo_err(f"exported {ss.n_scenarios} scenarios x {ss.n_sites} sites as {fmt} -> {out}")

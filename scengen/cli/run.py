@@ -105,6 +105,7 @@ def run_cmd(
       scengen run                       # the shipped wind + PV examples -> reports/
       scengen run configs/batch.yaml --job wind --out runs/batch
     """
+    from scengen.cli.export import config_notes
     from scengen.pipeline import load_batch, run_batch
 
     if config is None:
@@ -114,7 +115,8 @@ def run_cmd(
                 f"no CONFIG given and no {DEFAULT_BATCH} in {Path.cwd()}; run from the repository "
                 "root or pass a batch YAML"
             )
-    batch = load_batch(config)
+    with config_notes():
+        batch = load_batch(config)
     if seed is not None:
         for j in batch.jobs:
             j.seed = seed

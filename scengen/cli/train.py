@@ -13,6 +13,7 @@ from scengen.cli.main import (
     cli,
     config_option,
     config_seed,
+    echo_err,
     read_config,
     seed_option,
     show_progress,
@@ -85,15 +86,24 @@ class ProgressLine:
     help="Run directory to write (config, metadata, split, metrics, checkpoint).",
 )
 @data_options
-@click.option("--steps", type=int, default=None, help="Generator steps [default: 3000].")
-@click.option("--batch-size", type=int, default=None, help="Days per batch [default: 64].")
-@click.option("--n-critic", type=int, default=None, help="Critic steps per generator step [5].")
-@click.option("--lr", type=float, default=None, help="Adam learning rate [default: 3e-4].")
+@click.option(
+    "--recipe",
+    type=click.Choice(["auto", "wind", "pv", "none"]),
+    default=None,
+    help="Model and training settings: 'auto' picks wind or pv from the data (PV when a site "
+    "has nights), 'none' the built-in defaults; --config and flags override it [default: auto "
+    "without --config, none with it].",
+)
+@click.option("--steps", type=int, default=None, help="Generator steps [default: the recipe's].")
+@click.option("--batch-size", type=int, default=None, help="Days per batch [recipe: 64].")
+@click.option("--n-critic", type=int, default=None, help="Critic steps per generator step.")
+@click.option("--lr", type=float, default=None, help="Adam learning rate [recipe: 3e-4].")
 @click.option(
     "--condition",
     type=str,
     default=None,
-    help="Condition on the day's label: none, month or season [default: none].",
+    help="Condition on the day's label: none, month or season [recipe: none for wind, season "
+    "for pv].",
 )
 @click.option("--device", type=str, default=None, help="auto, cpu or cuda [default: auto].")
 @click.option("--threads", type=int, default=None, help="CPU threads for torch.")
@@ -115,6 +125,7 @@ def train_cmd(
     resolution: int | None,
     clip: bool | None,
     test_fraction: float | None,
+    recipe: str | None,
     steps: int | None,
     batch_size: int | None,
     n_critic: int | None,
@@ -132,16 +143,21 @@ def train_cmd(
     """Train a WGAN-GP on the daily profiles of CSV and write RUN_DIR.
 
     CSV has a 'timestamp' column and one column per site (see 'data' in the README). Settings
-    come from --config (sections data, model, train); flags override them. The held-out days are
-    recorded in RUN_DIR for 'scengen evaluate'. A progress line is shown on stderr.
+    come from --config (sections data, model, train); flags override them. Without --config the
+    model and training settings are a shipped recipe (those of configs/wind.yaml or
+    configs/pv.yaml), picked from the training days: pv when a site has nights, else wind; the
+    pick and its reason are shown on stderr. The held-out days are recorded in RUN_DIR for
+    'scengen evaluate'. A progress line is shown on stderr.
 
     \b
     Examples:
       scengen train data/wind_gefcom2012_7farms_2009-2010.csv --out runs/wind
+      scengen train data/wind_pv_germany_smard_2023-2024.csv --capacity max --out runs/de
       scengen train --config configs/pv.yaml --out runs/pv --steps 500
       scengen train data/pv_gefcom2014_3sites.csv --clip --condition month --out runs/pv-m
       scengen train --out runs/wind --resume          # continue an interrupted run
     """
+    from scengen import recipes
     from scengen import train as _train
     from scengen.config import from_dict, override
 
@@ -155,13 +171,13 @@ def train_cmd(
         raise FileNotFoundError(f"measurement file {str(csv)!r} does not exist")
 
     if resume:
-        old = _train.load_checkpoint(run_dir)
-        base = old["config"]
-        data_sec = {**base["data"], **data_sec}
-        model_sec = {**base["model"], **model_sec}
-        train_sec = {**base["train"], **train_sec}
-        if seed is None:
-            seed = int(old["seed"])
+        if recipe is not None:
+            raise ScengenError(
+                f"--recipe {recipe} does not go with --resume: a resumed run keeps its settings"
+            )
+        data_sec, model_sec, train_sec, seed = recipes.resumed_sections(
+            run_dir, data_sec, model_sec, train_sec, seed
+        )
     seed = 0 if seed is None else seed
 
     data_cfg = data_config(
@@ -177,6 +193,15 @@ def train_cmd(
         raise ScengenError("no measurement CSV given; pass CSV or set data.path in --config")
     if not Path(data_cfg.path).is_file():
         raise FileNotFoundError(f"measurement file {data_cfg.path!r} does not exist")
+    if recipe is None:
+        recipe = "none" if config_path is not None or resume else "auto"
+    reason = ""
+    if recipe != "none":
+        if recipe == "auto":
+            recipe, reason = recipes.pick_for_data(data_cfg, seed)
+        else:
+            reason = "given with --recipe"
+        model_sec, train_sec = recipes.with_recipe(recipe, model_sec, train_sec)
     model_cfg = from_dict(_train.ModelConfig, model_sec, "config.model")
     train_cfg = override(
         from_dict(_train.TrainConfig, train_sec, "config.train"),
@@ -191,6 +216,8 @@ def train_cmd(
         checkpoint_every=checkpoint_every,
         max_minutes=max_minutes,
     )
+    if reason:  # once the settings are valid: an error stays the only line
+        echo_err(f"recipe: {recipe} ({reason})")
     bar = ProgressLine(enabled=show_progress())
     try:
         meta = _train.train_run(

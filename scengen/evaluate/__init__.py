@@ -25,6 +25,8 @@ autocorrelation, ramps, the distance kernel) are in :mod:`scengen.stats`.
 from __future__ import annotations
 
 from scengen.evaluate.evaluation import (
+    DECISION_KS,
+    DECISIONS,
     EvaluateConfig,
     EvaluationResult,
     evaluate,
@@ -58,6 +60,8 @@ from scengen.evaluate.quality import failed_checks, quality_checks
 from scengen.evaluate.references import gaussian_copula, history_reference
 
 __all__ = [
+    "DECISIONS",
+    "DECISION_KS",
     "ES_MAX_SCENARIOS",
     "EVALUATION_CSV",
     "EVALUATION_JSON",

@@ -252,9 +252,16 @@ def evaluate(
     )
 
 
+#: the decision tests an ``evaluate`` section can ask for (:mod:`scengen.decision`)
+DECISIONS = ("storage",)
+#: default sizes K of the reduced sets the decision test compares with the full set
+DECISION_KS = (1, 5, 10, 20)
+
+
 @dataclass
 class EvaluateConfig:
-    """Settings of the ``evaluate`` section of a config (CLI flags override them).
+    """Settings of the ``evaluate`` section of a config: the one schema of ``scengen evaluate
+    --config`` (CLI flags override them) and ``scengen run``.
 
     Parameters
     ----------
@@ -264,11 +271,25 @@ class EvaluateConfig:
         Compute the ``history`` and ``copula`` reference rows (needs training days).
     es_max_scenarios : int, default 2000
         Largest set for which the energy score's ``E||X - X'||`` is exact.
+    decision : str or None, default None
+        Decision test to run as well (``"storage"``) or ``None``. ``scengen run`` runs the
+        storage test unless a job sets ``decision: null``; ``scengen evaluate`` only when
+        asked (``--decision`` or this key).
+    decision_ks : list of int, default [1, 5, 10, 20]
+        Sizes K of the reduced sets the decision test compares with the full set (each
+        ``>= 1`` and below the number of scenarios, checked where that is known).
+
+    Raises
+    ------
+    ScengenError
+        For ``n_copula < 1``, ``es_max_scenarios < 2`` or an unknown ``decision``.
     """
 
     n_copula: int = 2000
     references: bool = True
     es_max_scenarios: int = ES_MAX_SCENARIOS
+    decision: str | None = None
+    decision_ks: list[int] = field(default_factory=lambda: list(DECISION_KS))
 
     def __post_init__(self) -> None:
         if self.n_copula < 1:
@@ -276,6 +297,10 @@ class EvaluateConfig:
         if self.es_max_scenarios < 2:
             raise ScengenError(
                 f"evaluate.es_max_scenarios must be >= 2, got {self.es_max_scenarios}"
+            )
+        if self.decision is not None and self.decision not in DECISIONS:
+            raise ScengenError(
+                f"evaluate.decision = {self.decision!r}; allowed: {', '.join(DECISIONS)} or null"
             )
 
 

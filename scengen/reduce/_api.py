@@ -1,19 +1,19 @@
 """Public functions of :mod:`scengen.reduce`: the reduction, its curve, the exact distance
-and the memory estimate."""
+(:func:`scengen.evaluate.metrics.wasserstein`, the one definition, re-exported) and the memory
+estimate."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
 
-import numpy as np
-
-from scengen.reduce._costs import _Costs
-from scengen.reduce._driver import _emd2, _reduce
-from scengen.reduce._options import METRICS, POWERS, ReduceOptions
+from scengen.evaluate.metrics import wasserstein
+from scengen.reduce._driver import _reduce
+from scengen.reduce._options import ReduceOptions
 from scengen.reduce._result import ReductionResult
-from scengen.reduce._validate import _check_choice
 from scengen.scenarios import ScenarioSet
+
+__all__ = ["memory_bound", "reduce_scenarios", "reduction_curve", "wasserstein"]
 
 
 def reduce_scenarios(
@@ -100,37 +100,6 @@ def reduction_curve(
         fc = res.info.get("curve_forward", {})
         return {k: float(fc[k]) for k in ks if k in fc}
     return {k: reduce_scenarios(ss, k, verify=False, **kw).distance for k in ks}
-
-
-def wasserstein(
-    full: ScenarioSet, reduced: ScenarioSet, metric: str = "euclidean", p: int = 1
-) -> float:
-    """Exact Wasserstein distance of order ``p`` between two scenario sets (POT ``ot.emd2``).
-
-    Parameters
-    ----------
-    full, reduced : ScenarioSet
-        Two weighted sets with the same sites and steps.
-    metric : {"euclidean", "cityblock"}
-        Ground distance over all sites and steps [p.u.].
-    p : {1, 2}
-        Order: the transport cost is ``c ** p`` and the result ``(min cost) ** (1/p)``.
-
-    Returns
-    -------
-    float
-        :math:`W_p` [p.u.].
-    """
-    _check_choice("metric", metric, METRICS)
-    _check_choice("p", p, POWERS)
-    full.check_compatible(reduced)
-    costs = _Costs(np.concatenate([full.flat(), reduced.flat()]), metric, p)
-    M = costs.exact(
-        np.arange(full.n_scenarios, full.n_scenarios + reduced.n_scenarios),
-        rows=slice(0, full.n_scenarios),
-    )
-    val = _emd2(full.probabilities, reduced.probabilities, M)
-    return float(max(val, 0.0) ** (1.0 / p))
 
 
 def memory_bound(n: int, dim: int, k: int, options: ReduceOptions | None = None) -> int:

@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from scengen.errors import ScengenError
+from scengen.evaluate.metrics import transport_cost
 from scengen.reduce._costs import _Costs, _full_matrix, _State
 from scengen.reduce._forward import _forward
-from scengen.reduce._options import METHODS, METRICS, POWERS, ReduceOptions
+from scengen.reduce._options import ReduceOptions
 from scengen.reduce._pam import _pam
 from scengen.reduce._result import ReductionResult
-from scengen.reduce._validate import _check_choice, parse_max_distance
+from scengen.reduce._validate import check_options, parse_max_distance
 from scengen.scenarios import ScenarioSet
 
 
@@ -50,45 +50,14 @@ def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _emd2(a: np.ndarray, b: np.ndarray, M: np.ndarray) -> float:
-    import ot
-
-    b = b * (a.sum() / b.sum())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        val, log = ot.emd2(a, b, M, numItermax=max(10**6, 50 * M.size), log=True)
-    if log.get("warning"):
-        raise RuntimeError(f"ot.emd2 did not converge: {log['warning']}")
-    return float(val)
+    """The optimal transport cost of the masses ``a`` onto ``b`` (rescaled to the sum of ``a``)
+    with the costs ``M`` (:func:`scengen.evaluate.metrics.transport_cost`)."""
+    return transport_cost(a, b * (a.sum() / b.sum()), M, max(10**6, 50 * M.size))
 
 
 def _dist(obj: float, p: int) -> float:
     """The distance :math:`J^{1/p}` of an objective :math:`J` (clipped at 0)."""
     return float(max(obj, 0.0) ** (1.0 / p))
-
-
-def _check_k(
-    ss: ScenarioSet, k: Any, max_distance: Any, method: str, metric: str, p: int
-) -> int | None:
-    """Raise :class:`ScengenError` for invalid options or a ``k`` this set cannot have;
-    returns ``k`` as an int (or None)."""
-    _check_choice("method", method, METHODS)
-    _check_choice("metric", metric, METRICS)
-    _check_choice("p", p, POWERS)
-    n = ss.n_scenarios
-    if (k is None) == (max_distance is None):
-        raise ScengenError("give exactly one of k (number of scenarios) and max_distance")
-    if k is not None:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise ScengenError(f"k = {k!r} must be an integer")
-        k = int(k)
-        if k <= 0 or k >= n:
-            raise ScengenError(
-                f"k = {k} is not allowed; it must be between 1 and {n - 1} "
-                f"(fewer than the {n} input scenarios)"
-            )
-    elif n < 2:
-        raise ScengenError(f"cannot reduce a set of {n} scenario; it needs at least 2")
-    return k
 
 
 def _reduce(
@@ -105,7 +74,7 @@ def _reduce(
 ) -> ReductionResult:
     """:func:`scengen.reduce.reduce_scenarios` (within the BLAS thread limit)."""
     t0 = time.perf_counter()
-    k = _check_k(ss, k, max_distance, method, metric, p)
+    k = check_options(k, max_distance, method, metric, p, n=ss.n_scenarios)
     n = ss.n_scenarios
     probs = np.asarray(ss.probabilities, dtype=np.float64)
     pos = np.flatnonzero(probs > 0)

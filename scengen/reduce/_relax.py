@@ -19,19 +19,17 @@ import numpy as np
 
 from scengen.reduce._costs import _Costs
 from scengen.reduce._options import ReduceOptions
+from scengen.stats import sq_distances, sq_norms
 
 
 def _center_costs(
     X: np.ndarray, C: np.ndarray, metric: str, power: int, sq: np.ndarray | None = None
 ) -> np.ndarray:
     """float32 costs ``(n, k)`` between rows of ``X`` and centres ``C`` (both float32);
-    ``sq`` are the squared norms of the rows of ``X`` when known."""
+    ``sq`` are the squared norms of the rows of ``X`` when known (Euclidean:
+    :func:`scengen.stats.sq_distances`, unrefined)."""
     if metric == "euclidean":
-        G = X @ C.T
-        G *= -2.0
-        G += (np.einsum("ij,ij->i", X, X) if sq is None else sq)[:, None]
-        G += np.einsum("ij,ij->i", C, C)[None, :]
-        np.maximum(G, 0.0, out=G)
+        G = sq_distances(X, C, sq, refine=False)
         if power == 1:
             np.sqrt(G, out=G)
         return G
@@ -46,7 +44,7 @@ def _kpp(
 ) -> np.ndarray:
     """k-means++ style seeding: centres drawn with probability ``p_i * cost_i``."""
     n = X.shape[0]
-    sq = np.einsum("ij,ij->i", X, X)
+    sq = sq_norms(X)
     first = int(rng.choice(n, p=p))
     cur = _center_costs(X, X[[first]], metric, power, sq)[:, 0].astype(np.float64)
     idx = [first]
@@ -75,7 +73,7 @@ def _relax(
     rows = np.arange(n)
     prev = np.inf
     eps = 1e-6
-    sq = np.einsum("ij,ij->i", X, X) if metric == "euclidean" else None
+    sq = sq_norms(X) if metric == "euclidean" else None
     for _ in range(max_iter):
         D = _center_costs(X, C, metric, power, sq)
         a = np.argmin(D, axis=1)

@@ -24,20 +24,48 @@ def check_options(
     method: str = "pam",
     metric: str = "euclidean",
     p: int = 1,
-) -> None:
-    """Raise :class:`ScengenError` for options that no input can make valid (checked before
-    any data is read)."""
+    *,
+    n: int | None = None,
+) -> int | None:
+    """Raise :class:`ScengenError` for invalid reduction options.
+
+    Without ``n`` (before any data is read) the options that no input can make valid; with the
+    number of input scenarios ``n`` also a ``k`` that this set cannot have (the check of
+    :func:`reduce_scenarios`).
+
+    Parameters
+    ----------
+    k, max_distance, method, metric, p
+        As in :func:`scengen.reduce.reduce_scenarios`.
+    n : int, optional
+        Number of input scenarios.
+
+    Returns
+    -------
+    int or None
+        ``k`` as an ``int``.
+    """
     _check_choice("method", method, METHODS)
     _check_choice("metric", metric, METRICS)
     _check_choice("p", p, POWERS)
     if (k is None) == (max_distance is None):
         raise ScengenError("give exactly one of k (number of scenarios) and max_distance")
-    if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer))):
-        raise ScengenError(f"k = {k!r} must be an integer")
-    if k is not None and k <= 0:
-        raise ScengenError(f"k = {k} is not allowed; it must be at least 1")
-    if max_distance is not None:
+    if k is None:
         parse_max_distance(max_distance)
+        if n is not None and n < 2:
+            raise ScengenError(f"cannot reduce a set of {n} scenario; it needs at least 2")
+        return None
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise ScengenError(f"k = {k!r} must be an integer")
+    k = int(k)
+    if n is not None and not 0 < k < n:
+        raise ScengenError(
+            f"k = {k} is not allowed; it must be between 1 and {n - 1} "
+            f"(fewer than the {n} input scenarios)"
+        )
+    if k <= 0:
+        raise ScengenError(f"k = {k} is not allowed; it must be at least 1")
+    return k
 
 
 def parse_max_distance(value: float | str) -> tuple[float, bool]:

@@ -62,6 +62,7 @@ from scengen.train.config import (  # noqa: F401
 )
 from scengen.train.loop import (  # noqa: F401
     CONFIG_YAML,
+    LOSS_COLUMNS,
     METADATA_JSON,
     METRIC_COLUMNS,
     METRICS_CSV,
@@ -75,6 +76,7 @@ from scengen.train.losses import (  # noqa: F401
     gradient_penalty,
     ramp_distance,
 )
+from scengen.train.validation import VAL_COLUMNS, Validator  # noqa: F401
 
 __all__ = [
     "CALIBRATION_LEVELS",
@@ -86,6 +88,7 @@ __all__ = [
     "CONDITIONS",
     "CONFIG_YAML",
     "LABEL_VALUES",
+    "LOSS_COLUMNS",
     "MAX_KERNEL",
     "MAX_WIDTH",
     "METADATA_JSON",
@@ -98,6 +101,8 @@ __all__ = [
     "TRAIN_LIMITS",
     "TrainConfig",
     "TrainingInterrupted",
+    "VAL_COLUMNS",
+    "Validator",
     "UNRECORDED",
     "batch_acf",
     "build_models",

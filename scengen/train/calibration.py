@@ -37,11 +37,12 @@ def fit_calibration(
     n_labels: int,
     seed: int,
     device: torch.device | str = "cpu",
+    n_samples: int = CALIBRATION_SAMPLES,
 ) -> dict[str, Any]:
     r"""Fit the marginal calibration (quantile mapping) of a trained generator.
 
     For every site and step ``(s, t)`` (and label of a conditional model) the generator's marginal
-    CDF :math:`\hat F_{s,t}` is estimated from ``CALIBRATION_SAMPLES`` samples and the training
+    CDF :math:`\hat F_{s,t}` is estimated from ``n_samples`` samples and the training
     days' :math:`F_{s,t}` from the data, both as ``CALIBRATION_LEVELS`` quantiles. A generated
     value is then mapped as :math:`x \mapsto F_{s,t}^{-1}(\hat F_{s,t}(x))` (monotone per
     coordinate, so the generator's dependence across sites and steps, i.e. its copula, is
@@ -62,7 +63,7 @@ def fit_calibration(
     g_q, t_q = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
     fitted = np.zeros(n_l, dtype=bool)
     rng = torch.Generator().manual_seed(int(seed) + 2)
-    n = CALIBRATION_SAMPLES if n_labels == 0 else max(2000, CALIBRATION_SAMPLES // n_labels)
+    n = n_samples if n_labels == 0 else max(min(2000, n_samples), n_samples // n_labels)
     was_training = gen.training
     gen.eval()
     with torch.no_grad():

@@ -39,6 +39,7 @@ def build_models(
         noise_channels=m.noise_channels,
         output_margin=m.output_margin,
         noise_modulation=m.noise_modulation,
+        scale_noise=m.scale_noise,
     )
     d = Critic(
         n_sites,
@@ -288,6 +289,18 @@ def _checkpoint_problem(ckpt: dict[str, Any]) -> str | None:
     problem = _tensor_dict_problem(ckpt["generator"], gen, "generator")
     if problem is None and ckpt.get("generator_ema"):
         problem = _tensor_dict_problem(ckpt["generator_ema"], gen, "generator_ema")
+    if problem is None and ckpt.get("generator_best"):
+        problem = _tensor_dict_problem(ckpt["generator_best"], gen, "generator_best")
+    val = ckpt.get("validation")
+    if problem is None and val is not None:
+        best = val.get("best_step") if isinstance(val, dict) else None
+        if (
+            not isinstance(val, dict)
+            or not (best is None or (_is_int(best) and 0 < best <= step))
+            or not _is_int(val.get("since_best", 0))
+            or not _is_number(val.get("best_score", 0.0))
+        ):
+            return f"corrupt: validation = {val!r} is not a validation state"
     if problem is None and "critic" in ckpt:
         problem = _tensor_dict_problem(ckpt["critic"], critic, "critic")
     for key, model in (("opt_generator", gen), ("opt_critic", critic)):
@@ -331,11 +344,15 @@ def _calibration_problem(cal: Any, n_l: int, n_sites: int, span: Any) -> str | N
 def generator_from_checkpoint(
     ckpt: dict[str, Any], device: str | torch.device = "cpu", ema: bool = True
 ) -> Generator:
-    """The generator of a checkpoint (its EMA weights when present and ``ema``), in eval mode."""
+    """The generator of a checkpoint, in eval mode: with ``ema``, its best validated weights
+    (``train.val_fraction``) when present, else its EMA weights when present; else the raw
+    weights."""
     model_cfg = from_dict(ModelConfig, ckpt["config"]["model"], "checkpoint model")
     start, stop = checkpoint_span(ckpt)
     g, _ = build_models(model_cfg, len(ckpt["sites"]), stop - start, int(ckpt["n_labels"]))
-    state = ckpt.get("generator_ema") if ema and ckpt.get("generator_ema") else ckpt["generator"]
+    state = ckpt["generator"]
+    if ema:
+        state = ckpt.get("generator_best") or ckpt.get("generator_ema") or state
     try:
         g.load_state_dict(state)
     except RuntimeError as e:

@@ -36,6 +36,8 @@ TRAIN_LIMITS = {
     "threads": 1024,
     "ramp_lags": 1440,
     "acf_lags": 1440,
+    "val_every": 100_000_000,
+    "patience": 100_000_000,
 }
 
 
@@ -67,6 +69,9 @@ class ModelConfig:
     noise_modulation : bool, default True
         Scale the per-step noise maps by gains computed from the day's features (heavy-tailed,
         state-dependent ramps).
+    scale_noise : bool, default False
+        Add a noise map at every resolution of the generator (variability at the intermediate
+        time scales); see :class:`scengen.models.Generator`.
     """
 
     latent_dim: int = 32
@@ -79,6 +84,7 @@ class ModelConfig:
     noise_channels: int = 8
     output_margin: float = 0.05
     noise_modulation: bool = True
+    scale_noise: bool = False
 
     def __post_init__(self) -> None:
         for name in ("latent_dim", "channels", "critic_channels", "embed_dim"):
@@ -188,6 +194,18 @@ class TrainConfig:
         more were not measured; give 1 when other jobs share the cores).
     max_minutes : float, optional
         Safety cap on the training time of this call [min]: stop (with a checkpoint) when reached.
+    val_fraction : float, default 0.15
+        Share of the training days (those not held out for testing) set aside as validation
+        days (:func:`scengen.data.split_validation`): the generator is scored on them every
+        ``val_every`` steps (:mod:`scengen.train.validation`), the best-scoring weights are the
+        ones the model samples with, and training stops early when they stop improving. 0 = no
+        validation: the last weights are used and all ``steps`` run.
+    val_every : int, default 250
+        Steps between two validations; a multiple of ``log_every`` (the scores are logged in
+        the same ``metrics.csv`` row).
+    patience : int or None, default 12
+        Stop when this many validations in a row did not improve the best score, so ``steps``
+        is a maximum; ``None`` = run all ``steps``.
     """
 
     steps: int = 3000
@@ -212,6 +230,9 @@ class TrainConfig:
     device: str = "auto"
     threads: int | None = None
     max_minutes: float | None = None
+    val_fraction: float = 0.15
+    val_every: int = 250
+    patience: int | None = 12
 
     def __post_init__(self) -> None:
         if self.batch_size < 2:
@@ -263,6 +284,15 @@ class TrainConfig:
             raise ScengenError(f"train.threads = {self.threads} must be >= 1")
         if self.max_minutes is not None and not self.max_minutes > 0:
             raise ScengenError(f"train.max_minutes = {self.max_minutes} must be > 0")
+        if isinstance(self.val_fraction, bool) or not (
+            isinstance(self.val_fraction, (int, float)) and 0 <= self.val_fraction < 1
+        ):
+            raise ScengenError(f"train.val_fraction = {self.val_fraction!r} must be in [0, 1)")
+        if self.val_every % self.log_every:
+            raise ScengenError(
+                f"train.val_every = {self.val_every} must be a multiple of train.log_every = "
+                f"{self.log_every}"
+            )
 
 
 #: settings that may differ between a run and its resumption (they do not change the result)
@@ -274,10 +304,11 @@ RESUMABLE_CHANGES = (
     "threads",
     "max_minutes",
     "calibrate",
+    "patience",
 )
 #: settings added with a default that changes what earlier runs did: the value a checkpoint
 #: that does not record them ran with (otherwise such a run ran with today's default)
-UNRECORDED = {"model": {}, "train": {"fixed_zeros": False}}
+UNRECORDED = {"model": {}, "train": {"fixed_zeros": False, "val_fraction": 0.0}}
 
 
 # ---------------------------------------------------------------------- helpers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
 import shutil
@@ -48,11 +49,12 @@ from scengen.train.steps import (
     _restore,
     _set_lr,
 )
+from scengen.train.validation import VAL_COLUMNS, Validator
 
 METRICS_CSV = "metrics.csv"
 CONFIG_YAML = "config.yaml"
 METADATA_JSON = "metadata.json"
-METRIC_COLUMNS = (
+LOSS_COLUMNS = (
     "step",
     "critic_loss",
     "wasserstein",
@@ -60,6 +62,9 @@ METRIC_COLUMNS = (
     "generator_loss",
     "time_s",
 )
+#: the columns of ``metrics.csv``: the losses of each window, and the validation scores in the
+#: rows of the steps where a validation ran (empty elsewhere)
+METRIC_COLUMNS = (*LOSS_COLUMNS, *VAL_COLUMNS)
 
 
 # ---------------------------------------------------------------------- metrics
@@ -79,6 +84,9 @@ class _Metrics:
             lines = path.read_text(encoding="utf-8").splitlines()
             for line in lines[1:]:
                 parts = line.split(",")
+                if len(parts) == len(LOSS_COLUMNS):  # written before validation existed
+                    parts += [""] * len(VAL_COLUMNS)
+                    line = ",".join(parts)
                 if len(parts) != len(METRIC_COLUMNS):
                     continue
                 try:
@@ -93,11 +101,12 @@ class _Metrics:
         self.f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     def add(self, row: dict[str, float]) -> None:
-        self.rows.append({c: float(row[c]) for c in METRIC_COLUMNS})
+        self.rows.append({c: float(row.get(c, math.nan)) for c in METRIC_COLUMNS})
         if self.f is None:
             return
         line = ",".join(
-            str(int(row[c])) if c == "step" else f"{row[c]:.6g}" for c in METRIC_COLUMNS
+            str(int(row[c])) if c == "step" else f"{row[c]:.6g}" if c in row else ""
+            for c in METRIC_COLUMNS
         )
         self.f.write(line + "\n")
         self.f.flush()
@@ -293,6 +302,7 @@ def train_run(
     if old is not None:
         _check_resume(old, profiles, model_cfg, train_cfg, seed)
     train_days, test_days = _data.split_days(profiles, data_cfg.test_fraction, seed)
+    train_days, val_days = _data.split_validation(train_days, train_cfg.val_fraction, seed)
     if train_days.n_days < 2:
         raise ScengenError(f"only {train_days.n_days} training day(s); at least 2 are needed")
 
@@ -310,7 +320,7 @@ def train_run(
         with _threads(train_cfg, device):
             meta, _, _ = _train_loop(
                 run_dir, profiles, train_days, test_days, model_cfg, train_cfg, config,
-                device=device, seed=seed, old=old, progress=progress,
+                device=device, seed=seed, old=old, progress=progress, val_days=val_days,
             )  # fmt: skip
     except BaseException:
         if created and not ckpt_file.exists():
@@ -374,14 +384,17 @@ def fit(
 
     Returns
     -------
-    (metadata, checkpoint, metrics)
+    (metadata, checkpoint, metrics, validation days)
         The metadata a run directory would record, the final checkpoint (the dict
-        ``checkpoint.pt`` holds) and the logged metrics rows (dicts keyed by
-        ``METRIC_COLUMNS``). Training is the same arithmetic as :func:`train_run`'s.
+        ``checkpoint.pt`` holds), the logged metrics rows (dicts keyed by ``METRIC_COLUMNS``)
+        and the days set aside for validation (``train.val_fraction`` of ``train_days``; None
+        without validation). Training is the same arithmetic as :func:`train_run`'s.
     """
     model_cfg = ModelConfig() if model_cfg is None else model_cfg
     train_cfg = TrainConfig() if train_cfg is None else train_cfg
     seed = check_seed(seed)
+    days = train_days
+    train_days, val_days = _data.split_validation(days, train_cfg.val_fraction, seed)
     if train_days.n_days < 2:
         raise ScengenError(f"only {train_days.n_days} training day(s); at least 2 are needed")
     device = resolve_device(train_cfg.device)
@@ -391,10 +404,11 @@ def fit(
         "train": to_dict(train_cfg),
     }
     with _threads(train_cfg, device):
-        return _train_loop(
-            None, train_days, train_days, None, model_cfg, train_cfg, config,
-            device=device, seed=seed, old=None, progress=progress,
+        meta, ckpt, rows = _train_loop(
+            None, days, train_days, None, model_cfg, train_cfg, config,
+            device=device, seed=seed, old=None, progress=progress, val_days=val_days,
         )  # fmt: skip
+    return meta, ckpt, rows, val_days
 
 
 def _train_loop(
@@ -410,9 +424,12 @@ def _train_loop(
     seed: int,
     old: dict[str, Any] | None,
     progress: Progress | None,
+    val_days: Any = None,
 ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, float]]]:
     """The WGAN-GP training; returns the run's metadata, its last checkpoint and the metrics
-    rows logged by this call. Without ``run_dir`` nothing is written to disk."""
+    rows logged by this call. Without ``run_dir`` nothing is written to disk. With
+    ``val_days`` the generator is validated every ``cfg.val_every`` steps and the best weights
+    kept (:mod:`scengen.train.validation`)."""
     t_start = time.perf_counter()
     label_idx, label_counts, n_labels = _label_indices(train_days, cfg.condition)
     # ---- setup: the modelled steps, the networks (restored on resume), the run's files
@@ -420,11 +437,26 @@ def _train_loop(
     values = train_days.values[:, :, first:stop]  # the steps the networks see
     nets = _build_nets(model_cfg, cfg, train_days.n_sites, stop - first, n_labels, device, seed)
     step, elapsed_before, acc, n_acc = 0, 0.0, np.zeros(4), 0
+    val = None
+    if val_days is not None:
+        val = Validator(
+            train_values=train_days.values,
+            val_values=val_days.values,
+            train_labels=label_idx,
+            val_labels=_label_indices(val_days, cfg.condition)[0],
+            n_labels=n_labels,
+            span=(first, stop),
+            seed=seed,
+            calibrated=cfg.calibrate,
+            device=device,
+        )
     if old is not None:
         _restore(nets, old)
         step, n_acc = int(old["step"]), int(old.get("metrics_n", 0))
         acc[:] = old.get("metrics_acc", [0.0] * 4)
         elapsed_before = float(old.get("elapsed_s", 0.0))
+        if val is not None and old.get("validation"):
+            val.restore(old["validation"], old.get("generator_best"))
     meta: dict[str, Any] = {
         "seed": int(seed),
         "device": str(device),
@@ -432,6 +464,7 @@ def _train_loop(
         "data": {
             **_data.summary(profiles),
             "n_train": int(train_days.n_days),
+            "n_val": 0 if val_days is None else int(val_days.n_days),
             "n_test": 0 if test_days is None else int(test_days.n_days),
         },
         "condition": cfg.condition,
@@ -449,7 +482,7 @@ def _train_loop(
 
     write_meta()  # first: a folder killed from here on is recognisably a run directory
     if old is None and run_dir is not None:
-        _data.save_split(run_dir, train_days, test_days)
+        _data.save_split(run_dir, train_days, test_days, val_days)
         _io.write_text(run_dir / CONFIG_YAML, dump_yaml(config))
     x_all = torch.as_tensor(values, dtype=torch.float32, device=device)
     sd_data = x_all.std(dim=0).mean(dim=1).clamp_min(1e-6)
@@ -467,6 +500,15 @@ def _train_loop(
     )
     last: dict[str, Any] = {}
 
+    def sampler() -> torch.nn.Module:
+        """The generator the model samples with: the best validated weights, else the EMA's."""
+        g = nets.ema_gen if nets.ema_gen is not None else nets.gen
+        if val is None or val.best_state is None:
+            return g
+        best = copy.deepcopy(g)
+        best.load_state_dict(val.best_state)
+        return best
+
     def checkpoint(step_now: int, elapsed: float, final: bool = False) -> None:
         last.clear()
         last.update(
@@ -474,11 +516,15 @@ def _train_loop(
                 nets, data, step_now, elapsed, acc, n_acc, config, profiles, train_days,
                 (first, stop), seed, cfg, n_labels, label_counts,
                 fit_calibration(
-                    nets.ema_gen if nets.ema_gen is not None else nets.gen,
-                    values, label_idx, n_labels, seed, device,
+                    sampler(), values, label_idx, n_labels, seed, device,
                 ) if final and cfg.calibrate else {},
             )
         )  # fmt: skip
+        if val is not None:
+            last["validation"] = val.state()
+            last["generator_best"] = val.best_state or {}
+            # a final checkpoint before train.steps because validation stopped improving
+            last["early_stopped"] = bool(final and early["validation"])
         if run_dir is not None:
             _save_checkpoint(run_dir / CHECKPOINT, last)
 
@@ -489,7 +535,8 @@ def _train_loop(
     )
     # ---- the loop
     t0 = time.perf_counter()
-    first_step, stopped_early = step, False
+    first_step, stopped_early, stop_reason = step, False, ""
+    early = {"validation": False}
     nets.gen.train()
     nets.critic.train()
     with contextlib.ExitStack() as stack:
@@ -502,11 +549,16 @@ def _train_loop(
             step += 1
             acc += [loss_c.item(), w_est.item(), gp.item(), loss_g.item()]
             n_acc += 1
+            scores: dict[str, float] = {}
+            if val is not None and step % cfg.val_every == 0:  # score on the validation days
+                g = nets.ema_gen if nets.ema_gen is not None else nets.gen
+                scores = val.scores(g)
+                val.update(step, scores["val_score"], g)
             elapsed = elapsed_before + time.perf_counter() - t0
             if step % cfg.log_every == 0 or step == cfg.steps:  # log the window's mean losses
                 m = acc / max(n_acc, 1)
-                row = dict(zip(METRIC_COLUMNS[1:5], m.tolist(), strict=True))
-                metrics.add({"step": step, **row, "time_s": elapsed})
+                row = dict(zip(LOSS_COLUMNS[1:5], m.tolist(), strict=True))
+                metrics.add({"step": step, **row, "time_s": elapsed, **scores})
                 if step % cfg.log_every == 0:  # a final partial window goes on after a resume
                     acc[:], n_acc = 0, 0
                 if not all(math.isfinite(v) for v in m):
@@ -517,8 +569,9 @@ def _train_loop(
                     rate = (step - first_step) / max(time.perf_counter() - t0, 1e-9)
                     eta = (cfg.steps - step) / rate if rate > 0 else None
                     progress(
-                        {"step": step, "steps": cfg.steps, **row, "elapsed": elapsed, "eta": eta}
-                    )
+                        {"step": step, "steps": cfg.steps, **row, "elapsed": elapsed, "eta": eta,
+                         **scores}
+                    )  # fmt: skip
             if step % cfg.checkpoint_every == 0 and step < cfg.steps:
                 checkpoint(step, elapsed)
             if interrupt["signal"] is not None:  # Ctrl-C / SIGTERM: save, then stop
@@ -527,7 +580,13 @@ def _train_loop(
                 write_meta()
                 raise TrainingInterrupted(run_dir, step, cfg.steps)
             if cfg.max_minutes is not None and time.perf_counter() - t0 > 60 * cfg.max_minutes:
-                stopped_early = step < cfg.steps
+                stopped_early, stop_reason = step < cfg.steps, "stopped at max_minutes"
+                break
+            if val is not None and cfg.patience is not None and val.since_best >= cfg.patience:
+                stopped_early = early["validation"] = step < cfg.steps
+                stop_reason = (
+                    f"stopped early: no better validation score in {cfg.patience} validations"
+                )
                 break
         elapsed = elapsed_before + time.perf_counter() - t0
         checkpoint(step, elapsed, final=True)
@@ -535,11 +594,20 @@ def _train_loop(
     run_s = time.perf_counter() - t0
     meta.update(
         step=step,
-        status="stopped at max_minutes" if stopped_early else "complete",
+        status=stop_reason if stopped_early else "complete",
+        **(
+            {}
+            if val is None
+            else {
+                "best_step": val.best_step,
+                "validation": {**val.state(), "n_days": int(val_days.n_days)},
+            }
+        ),
         timings={
             "train_s": elapsed,
             "this_call_s": time.perf_counter() - t_start,
             "steps_per_s": (step - first_step) / run_s if run_s > 0 else None,
+            **({} if val is None else {"validation_s": val.seconds}),
         },
     )
     write_meta()
