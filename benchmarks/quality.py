@@ -466,7 +466,7 @@ def markdown(df: pd.DataFrame, index: bool = False, fmt: str = "{:.3f}") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--data", default=",".join(DATASETS), help="wind, pv, smard, comma-separated")
     ap.add_argument("--seeds", default="0,1,2", help="split and training seeds, e.g. 0,1,2")
     ap.add_argument("--seed", type=int, default=None, help="one seed (same as --seeds S)")

@@ -544,6 +544,32 @@ def test_training_curves_of_short_runs_are_solid():
     assert mean.get_label().startswith("moving mean")
 
 
+def test_validation_curve_is_shown_with_the_best_step(tmp_path):
+    """A run trained with validation days: the report shows the validation curve (the three
+    ratios with their limits, the score) and the best step, whose weights it samples with."""
+    d = tmp_path / "val"
+    d.mkdir()
+    (d / "metadata.json").write_text(
+        json.dumps({"seed": 1, "device": "cpu", "best_step": 50, "status": "stopped early: x"})
+    )
+    (d / "metrics.csv").write_text(
+        "step,critic_loss,wasserstein,gradient_penalty,generator_loss,time_s,"
+        "val_w1_ratio,val_acf_ratio,val_ramp_ratio,val_score\n"
+        "25,-1,1,0.1,1,1,,,,\n50,-1,1,0.1,1,2,1.0,1.2,0.9,0.8\n"
+        "75,-1,1,0.1,1,3,,,,\n100,-1,1,0.1,1,4,1.1,1.6,1.4,0.99\n"
+    )
+    page = render_report([d])
+    assert "validation curve" in page and "best validated step" in page
+    from scengen.report.figures import _fig_validation
+
+    fig = _fig_validation(pd.read_csv(d / "metrics.csv"), 50)
+    ratios, score = fig.axes[:2]
+    assert [ln.get_label() for ln in ratios.get_lines()[:5:2]] == ["W1", "ACF error", "ramp W1"]
+    (curve,) = [ln for ln in score.get_lines() if len(ln.get_xdata()) == 2 and ln.get_marker() == "."]
+    assert list(curve.get_xdata()) == [50, 100] and list(curve.get_ydata()) == [0.8, 0.99]
+    assert any(list(ln.get_xdata()) == [50, 50] for ln in score.get_lines())  # the best step
+
+
 # ---------------------------------------------------------------------- CLI
 
 

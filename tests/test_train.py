@@ -612,13 +612,18 @@ def test_training_stops_when_validation_stops_improving(wind_csv, tmp_path, monk
         return {**out, "val_score": next(script)}
 
     monkeypatch.setattr(validation.Validator, "scores", scripted)
-    meta = run(wind_csv, tmp_path / "r", steps=40, val_every=2, patience=2)
+    meta = run(wind_csv, tmp_path / "r", steps=40, val_every=2, patience=2, lr_decay_from=None)
     assert meta["step"] == 12 and meta["best_step"] == 8  # scores at 2, 4, ..., 12
     assert meta["status"] == "stopped early: no better validation score in 2 validations"
     ckpt = T.load_checkpoint(tmp_path / "r")
     assert ckpt["early_stopped"] is True and ckpt["calibration"]
     ss = generate(tmp_path / "r", 5, seed=0)
     assert ss.metadata["checkpoint_complete"] is True and ss.metadata["incomplete"] is None
+    # with a learning-rate decay from step 20, only validations in the decay count: the run
+    # goes on to step 20 + 2 validations x 2 steps although the best was at step 8
+    script = iter([5.0, 3.0, 4.0, 2.0] + [3.0] * 20)
+    meta = run(wind_csv, tmp_path / "d", steps=40, val_every=2, patience=2, lr_decay_from=0.5)
+    assert meta["step"] == 24 and meta["best_step"] == 8
 
 
 def test_validation_state_resumes_exactly(wind_csv, tmp_path):

@@ -234,8 +234,12 @@ def train_cmd(
         bar.close()
     d = meta["data"]
     t = meta["timings"]
+    val = ""
+    if d.get("n_val"):
+        best = meta.get("best_step")
+        val = f", {d['n_val']} for validation" + (f", best at step {best}" if best else "")
     click.echo(
-        f"trained {meta['step']} steps on {d['n_train']} days ({d['n_test']} held out) of "
-        f"{len(d['sites'])} sites x {d['n_steps']} steps in {t['train_s']:.0f} s on "
+        f"trained {meta['step']} steps on {d['n_train']} days ({d['n_test']} held out{val}) "
+        f"of {len(d['sites'])} sites x {d['n_steps']} steps in {t['train_s']:.0f} s on "
         f"{meta['device']} ({meta['status']}) -> {run_dir / _train.CHECKPOINT}"
     )

@@ -15,7 +15,7 @@ import torch
 from scengen import data as _data
 from scengen.errors import ScengenError
 
-CONDITIONS = ("none", "month", "season")
+CONDITIONS = _data.CONDITIONS
 #: number of labels and the label values of each condition
 LABEL_VALUES = {"none": [], "month": list(range(1, 13)), "season": [0, 1, 2, 3]}
 
@@ -203,9 +203,11 @@ class TrainConfig:
     val_every : int, default 250
         Steps between two validations; a multiple of ``log_every`` (the scores are logged in
         the same ``metrics.csv`` row).
-    patience : int or None, default 12
+    patience : int or None, default 8
         Stop when this many validations in a row did not improve the best score, so ``steps``
-        is a maximum; ``None`` = run all ``steps``.
+        is a maximum; ``None`` = run all ``steps``. Only validations in the learning-rate decay
+        (from ``lr_decay_from``) count: before it the adversarial game has not settled, and the
+        decay is where the weights improve most.
     """
 
     steps: int = 3000
@@ -232,7 +234,7 @@ class TrainConfig:
     max_minutes: float | None = None
     val_fraction: float = 0.15
     val_every: int = 250
-    patience: int | None = 12
+    patience: int | None = 8
 
     def __post_init__(self) -> None:
         if self.batch_size < 2:
@@ -339,11 +341,8 @@ def versions() -> dict[str, str]:
     }
 
 
-def day_labels(profiles: Any, condition: str) -> np.ndarray:
-    """Label of each day: month 1-12, season 0-3 (0 = Dec-Feb), or zeros for ``none``."""
-    if condition == "none":
-        return np.zeros(profiles.n_days, dtype=np.int64)
-    return _data.labels(profiles, condition)
+#: label of each day: month 1-12, season 0-3 (0 = Dec-Feb), or zeros for ``none``
+day_labels = _data.labels
 
 
 def label_index(condition: str, label: int) -> int:

@@ -537,6 +537,8 @@ def _train_loop(
     t0 = time.perf_counter()
     first_step, stopped_early, stop_reason = step, False, ""
     early = {"validation": False}
+    # the run may stop early only once `patience` validations have seen the learning rate decay
+    decay_start = 0.0 if cfg.lr_decay_from is None else cfg.lr_decay_from * cfg.steps
     nets.gen.train()
     nets.critic.train()
     with contextlib.ExitStack() as stack:
@@ -582,7 +584,12 @@ def _train_loop(
             if cfg.max_minutes is not None and time.perf_counter() - t0 > 60 * cfg.max_minutes:
                 stopped_early, stop_reason = step < cfg.steps, "stopped at max_minutes"
                 break
-            if val is not None and cfg.patience is not None and val.since_best >= cfg.patience:
+            if (
+                val is not None
+                and cfg.patience is not None
+                and val.since_best >= cfg.patience
+                and step - decay_start >= cfg.patience * cfg.val_every
+            ):  # no better score in `patience` validations, all of them in the decay phase
                 stopped_early = early["validation"] = step < cfg.steps
                 stop_reason = (
                     f"stopped early: no better validation score in {cfg.patience} validations"
