@@ -565,7 +565,9 @@ def test_validation_curve_is_shown_with_the_best_step(tmp_path):
     fig = _fig_validation(pd.read_csv(d / "metrics.csv"), 50)
     ratios, score = fig.axes[:2]
     assert [ln.get_label() for ln in ratios.get_lines()[:5:2]] == ["W1", "ACF error", "ramp W1"]
-    (curve,) = [ln for ln in score.get_lines() if len(ln.get_xdata()) == 2 and ln.get_marker() == "."]
+    (curve,) = [
+        ln for ln in score.get_lines() if len(ln.get_xdata()) == 2 and ln.get_marker() == "."
+    ]
     assert list(curve.get_xdata()) == [50, 100] and list(curve.get_ydata()) == [0.8, 0.99]
     assert any(list(ln.get_xdata()) == [50, 50] for ln in score.get_lines())  # the best step
 
