@@ -23,7 +23,7 @@ reference (the training days themselves, scored on the same held-out days):
 
 Usage (from the repository root)::
 
-    python benchmarks/quality.py                          # 3 data sets x seeds 0,1,2 (~1.5 h)
+    python benchmarks/quality.py                          # 3 data sets x seeds 0,1,2 (~1 h)
     python benchmarks/quality.py --data smard --seeds 0 --out /tmp/quality
     python benchmarks/quality.py --reuse                  # reprint from the runs under --out
     python benchmarks/quality.py --out reports --reuse --data wind,pv --seeds 0  # `scengen run`
