@@ -665,3 +665,13 @@ def test_scale_noise_starts_as_the_plain_generator():
     z2 = z.clone()
     z2[:, plain.input_dim :] += 1.0
     assert not torch.equal(g(z), g(z2))  # now the scale noise matters
+
+
+def test_progress_line_shows_the_best_validation(wind_csv, tmp_path):
+    res = invoke(
+        "train", wind_csv, "--out", tmp_path / "r", "--config",
+        tiny_yaml(tmp_path, steps=8, val_every=4, patience=None),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "val best " in res.output and ("@4" in res.output or "@8" in res.output)
+    assert "for validation, best at step" in res.output.splitlines()[-1]

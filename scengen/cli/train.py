@@ -61,7 +61,12 @@ class ProgressLine:
             f"[{'#' * filled}{'.' * (width - filled)}] {step}/{steps}  "
             f"W {info['wasserstein']:.4f}  D {info['critic_loss']:.4f}  "
             f"G {info['generator_loss']:.4f}  GP {info['gradient_penalty']:.4f}  "
-            f"{_fmt_time(info.get('elapsed'))} ETA {_fmt_time(info.get('eta'))}"
+            + (
+                f"val best {info['val_best_score']:.3f} @{info['val_best_step']}  "
+                if "val_best_step" in info
+                else ""
+            )
+            + f"{_fmt_time(info.get('elapsed'))} ETA {_fmt_time(info.get('eta'))}"
         )
         if self.tty:
             click.echo("\r" + line, nl=False, err=True)

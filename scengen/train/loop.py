@@ -248,8 +248,10 @@ def train_run(
         Retrain in a run directory that already holds a checkpoint.
     progress : callable, optional
         Called with a dict ``{"step", "steps", "critic_loss", "wasserstein",
-        "gradient_penalty", "generator_loss", "elapsed", "eta"}`` at every logged step, and
-        once with ``{"event": "note", "text": ...}`` when days of the data were dropped.
+        "gradient_penalty", "generator_loss", "elapsed", "eta"}`` at every logged step (with
+        validation also the ``val_*`` scores at the validated steps and ``val_best_score``,
+        ``val_best_step`` once there is a best), and once with ``{"event": "note", "text": ...}``
+        when days of the data were dropped.
 
     Raises
     ------
@@ -570,9 +572,17 @@ def _train_loop(
                 if progress is not None:
                     rate = (step - first_step) / max(time.perf_counter() - t0, 1e-9)
                     eta = (cfg.steps - step) / rate if rate > 0 else None
+                    best = (
+                        {}
+                        if val is None or val.best_step is None
+                        else {
+                            "val_best_score": val.best_score,
+                            "val_best_step": val.best_step,
+                        }
+                    )
                     progress(
                         {"step": step, "steps": cfg.steps, **row, "elapsed": elapsed, "eta": eta,
-                         **scores}
+                         **scores, **best}
                     )  # fmt: skip
             if step % cfg.checkpoint_every == 0 and step < cfg.steps:
                 checkpoint(step, elapsed)
