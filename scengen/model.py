@@ -191,14 +191,11 @@ def fit(
     seed = seed if seed is not None else getattr(config, "seed", 0)
     data = getattr(config, "data", None)
     data_cfg = {"path": days.source} if data is None else {**to_dict(data), "path": days.source}
-    meta, ckpt, metrics, val_days = _train.fit(
+    meta, ckpt, metrics, train_days, val_days = _train.fit(
         days, model_cfg, train_cfg, seed=seed, data_config=data_cfg, progress=progress
     )
     if test_days is not None:
         meta["data"]["n_test"] = int(test_days.n_days)
-    train_days = days
-    if val_days is not None:  # the days it trained on: the others
-        train_days, _ = _data.split_validation(days, train_cfg.val_fraction, seed)
     return Model(
         ckpt,
         metadata=meta,

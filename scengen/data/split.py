@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -123,24 +122,19 @@ def save_split(
         )
 
 
-def load_validation(run_dir: str | os.PathLike) -> Profiles | None:
-    """The validation days recorded in a run directory (None for a run without them)."""
-    f = Path(run_dir) / PROFILES_NPZ
-    train, _ = load_split(run_dir)
-    try:
-        with np.load(f, allow_pickle=False) as z:
-            if "val_values" not in z:
-                return None
-            values, dates = z["val_values"], z["val_dates"].astype("datetime64[D]")
-    except Exception as e:  # noqa: BLE001 - a corrupt file: one line
-        raise ScengenError(f"{str(f)!r} is not a valid {PROFILES_NPZ}: {e}") from None
-    if values.ndim != 3 or values.shape[1:] != train.values.shape[1:] or len(dates) != len(values):
-        raise ScengenError(f"{str(f)!r}: the validation days have shape {values.shape}")
-    return replace(train, values=values, dates=dates)
-
-
 def load_split(run_dir: str | os.PathLike) -> tuple[Profiles, Profiles]:
     """The ``(train, test)`` Profiles recorded in a run directory by :func:`save_split`."""
+    train, test, _ = _read_split(run_dir)
+    return train, test
+
+
+def load_validation(run_dir: str | os.PathLike) -> Profiles | None:
+    """The validation days recorded in a run directory (None for a run without them)."""
+    return _read_split(run_dir)[2]
+
+
+def _read_split(run_dir: str | os.PathLike) -> tuple[Profiles, Profiles, Profiles | None]:
+    """The training, held-out and validation days of ``profiles.npz``, each checked."""
     f = Path(run_dir) / PROFILES_NPZ
     if not f.is_file():
         raise ScengenError(
@@ -166,10 +160,17 @@ def load_split(run_dir: str | os.PathLike) -> tuple[Profiles, Profiles]:
             test = Profiles(
                 values=z["test_values"], dates=z["test_dates"].astype("datetime64[D]"), **common
             )
+            val = None
+            if "val_values" in z:
+                val = Profiles(
+                    values=z["val_values"], dates=z["val_dates"].astype("datetime64[D]"), **common
+                )
     except Exception as e:  # truncated, empty, not a zip, a member missing or of a wrong kind
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise ScengenError(f"{str(f)!r} is not a valid {PROFILES_NPZ}: {first}") from None
-    for name, p in (("training", train), ("held-out", test)):
+    for name, p in (("training", train), ("held-out", test), ("validation", val)):
+        if p is None:
+            continue
         v = p.values
         if (
             v.ndim != 3
@@ -191,4 +192,4 @@ def load_split(run_dir: str | os.PathLike) -> tuple[Profiles, Profiles]:
                 f"{str(f)!r}: {name} day {p.dates[d]}, site {p.sites[s_]!r}, step {t} is "
                 f"{v[d, s_, t]}, outside [0, 1] p.u.; the file is corrupt"
             )
-    return train, test
+    return train, test, val

@@ -235,28 +235,26 @@ def _section_realism(job: Job) -> str:
 # ---------------------------------------------------------------------- evaluation
 
 
+def _set_frame(d: dict[str, Any]) -> pd.DataFrame:
+    """A ``{set: {score: value}}`` mapping (or one set's ``{score: value}``) as a frame, one row
+    per set."""
+    df = pd.DataFrame(d).T if all(isinstance(v, dict) for v in d.values()) else pd.DataFrame([d])
+    df.index.name = "set"
+    return df
+
+
 def _eval_tables(ev: dict[str, Any], what: str) -> str:
     """The scores, ratios to history, quality checks and settings of one ``evaluation.json``
     (``what``: the set's name, e.g. "Generated set")."""
     parts = []
     table = ev.get("table")
     if isinstance(table, dict) and table:
-        df = (
-            pd.DataFrame(table).T
-            if all(isinstance(v, dict) for v in table.values())
-            else pd.DataFrame([table])
-        )
-        df.index.name = "set"
+        df = _set_frame(table)
         parts.append(f"<h4>{_e(what)}: scores against the held-out days (lower is better)</h4>")
         parts.append(_table(df, index=True, cls="num"))
     ratios = ev.get("ratios")
     if isinstance(ratios, dict) and ratios:
-        df = (
-            pd.DataFrame(ratios).T
-            if all(isinstance(v, dict) for v in ratios.values())
-            else pd.DataFrame([ratios])
-        )
-        df.index.name = "set"
+        df = _set_frame(ratios)
         parts.append(
             "<h4>Ratio to the history reference (below 1: better than resampling the training "
             "days; nn_distance: ratio to the held-out days' own nearest-training-day distance)</h4>"

@@ -386,11 +386,11 @@ def fit(
 
     Returns
     -------
-    (metadata, checkpoint, metrics, validation days)
+    (metadata, checkpoint, metrics, trained on, validation days)
         The metadata a run directory would record, the final checkpoint (the dict
-        ``checkpoint.pt`` holds), the logged metrics rows (dicts keyed by ``METRIC_COLUMNS``)
-        and the days set aside for validation (``train.val_fraction`` of ``train_days``; None
-        without validation). Training is the same arithmetic as :func:`train_run`'s.
+        ``checkpoint.pt`` holds), the logged metrics rows (dicts keyed by ``METRIC_COLUMNS``),
+        the days the networks trained on and the days set aside for validation
+        (``train.val_fraction`` of ``train_days``; None without validation). Training is the same arithmetic as :func:`train_run`'s.
     """
     model_cfg = ModelConfig() if model_cfg is None else model_cfg
     train_cfg = TrainConfig() if train_cfg is None else train_cfg
@@ -410,7 +410,7 @@ def fit(
             None, days, train_days, None, model_cfg, train_cfg, config,
             device=device, seed=seed, old=None, progress=progress, val_days=val_days,
         )  # fmt: skip
-    return meta, ckpt, rows, val_days
+    return meta, ckpt, rows, train_days, val_days
 
 
 def _train_loop(
@@ -526,7 +526,7 @@ def _train_loop(
             last["validation"] = val.state()
             last["generator_best"] = val.best_state or {}
             # a final checkpoint before train.steps because validation stopped improving
-            last["early_stopped"] = bool(final and early["validation"])
+            last["early_stopped"] = final and stopped_by == "validation"
         if run_dir is not None:
             _save_checkpoint(run_dir / CHECKPOINT, last)
 
@@ -537,8 +537,8 @@ def _train_loop(
     )
     # ---- the loop
     t0 = time.perf_counter()
-    first_step, stopped_early, stop_reason = step, False, ""
-    early = {"validation": False}
+    first_step = step
+    stopped_by: str | None = None  # "max_minutes" or "validation": before train.steps
     # the run may stop early only once `patience` validations have seen the learning rate decay
     decay_start = 0.0 if cfg.lr_decay_from is None else cfg.lr_decay_from * cfg.steps
     nets.gen.train()
@@ -592,7 +592,7 @@ def _train_loop(
                 write_meta()
                 raise TrainingInterrupted(run_dir, step, cfg.steps)
             if cfg.max_minutes is not None and time.perf_counter() - t0 > 60 * cfg.max_minutes:
-                stopped_early, stop_reason = step < cfg.steps, "stopped at max_minutes"
+                stopped_by = "max_minutes" if step < cfg.steps else None
                 break
             if (
                 val is not None
@@ -600,10 +600,7 @@ def _train_loop(
                 and val.since_best >= cfg.patience
                 and step - decay_start >= cfg.patience * cfg.val_every
             ):  # no better score in `patience` validations, all of them in the decay phase
-                stopped_early = early["validation"] = step < cfg.steps
-                stop_reason = (
-                    f"stopped early: no better validation score in {cfg.patience} validations"
-                )
+                stopped_by = "validation" if step < cfg.steps else None
                 break
         elapsed = elapsed_before + time.perf_counter() - t0
         checkpoint(step, elapsed, final=True)
@@ -611,7 +608,12 @@ def _train_loop(
     run_s = time.perf_counter() - t0
     meta.update(
         step=step,
-        status=stop_reason if stopped_early else "complete",
+        status={
+            None: "complete",
+            "max_minutes": "stopped at max_minutes",
+            "validation": f"stopped early: no better validation score in {cfg.patience} "
+            "validations",
+        }[stopped_by],
         **(
             {}
             if val is None

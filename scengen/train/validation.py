@@ -27,7 +27,6 @@ it. The test days are never used here.
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +37,7 @@ import torch
 from scengen.evaluate import metrics as _m
 from scengen.evaluate import quality as _q
 from scengen.train.calibration import calibrate, fit_calibration
+from scengen.train.checkpoint import _state_to_cpu
 
 #: generated days per validation (fixed latent vectors)
 VAL_SAMPLES = 1000
@@ -93,6 +93,16 @@ class Validator:
         # labels of the generated days: those of the validation days, in turn
         self.labels = np.resize(self.val_labels, VAL_SAMPLES) if self.n_labels else None
         self.z_seed = int(rng.integers(2**31))
+        self._inputs: tuple[torch.Tensor, torch.Tensor | None] | None = None  # drawn once
+
+    def _fixed_inputs(self, input_dim: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The latent vectors and labels of every validation, drawn at the first one."""
+        if self._inputs is None:
+            rng = torch.Generator().manual_seed(self.z_seed)
+            z = torch.randn(VAL_SAMPLES, input_dim, generator=rng).to(self.device)
+            lab = None if self.labels is None else torch.as_tensor(self.labels).to(self.device)
+            self._inputs = (z, lab)
+        return self._inputs
 
     def scores(self, gen: torch.nn.Module) -> dict[str, float]:
         """The three ratios and the validation score of ``gen`` (see the module docstring)."""
@@ -100,11 +110,8 @@ class Validator:
         start, stop = self.span
         was_training = gen.training
         gen.eval()
+        z, lab = self._fixed_inputs(gen.input_dim)
         with torch.no_grad():
-            z = torch.randn(
-                VAL_SAMPLES, gen.input_dim, generator=torch.Generator().manual_seed(self.z_seed)
-            ).to(self.device)
-            lab = None if self.labels is None else torch.as_tensor(self.labels).to(self.device)
             x = gen(z, lab).float().cpu().numpy()
         gen.train(was_training)
         if self.calibrated:
@@ -135,7 +142,7 @@ class Validator:
         Returns whether it is."""
         if np.isfinite(score) and score < self.best_score:
             self.best_step, self.best_score, self.since_best = int(step), float(score), 0
-            self.best_state = copy.deepcopy({k: v.cpu() for k, v in gen.state_dict().items()})
+            self.best_state = _state_to_cpu(gen.state_dict())  # a copy
             return True
         self.since_best += 1
         return False
