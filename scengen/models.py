@@ -14,7 +14,8 @@ Generator
     conv1d to ``n_sites`` channels → (stretched, clipped) sigmoid, so every value is in
     ``[0, 1]`` [p.u.].
 Critic
-    input channels = the profile, optionally its first difference (ramps) and a broadcast label
+    input channels = the profile, optionally its differences at one or more lags (ramps, multi-hour
+    changes) and a broadcast label
     embedding → conv1d stack with stride-2 downsampling and LeakyReLU (no batch norm, as WGAN-GP
     requires: the gradient penalty is per sample) → optional minibatch standard-deviation
     feature → linear → one real score per day.
@@ -176,7 +177,11 @@ class Critic(nn.Module):
     kernel_size : int
         Temporal kernel size (odd).
     diff : bool
-        Also feed the first difference over time (ramp rates) as input channels.
+        Also feed differences over time (ramp rates) as input channels.
+    lags : tuple of int
+        Lags [steps] of those differences, ``x[t] - x[t - k]`` (0 for ``t < k``): ``(1,)`` is the
+        step-to-step ramp; longer lags show the critic the multi-step changes directly, whose
+        spread fixes the autocorrelation at that lag.
     minibatch_std : bool
         Append the across-batch standard deviation of the last features (a diversity signal that
         discourages mode collapse). It couples the samples of a batch; the gradient penalty is
@@ -194,12 +199,14 @@ class Critic(nn.Module):
         diff: bool = True,
         minibatch_std: bool = False,
         max_mult: int = 2,
+        lags: tuple[int, ...] = (1,),
     ) -> None:
         super().__init__()
         self.n_sites, self.n_steps, self.n_labels = n_sites, n_steps, n_labels
         self.diff, self.minibatch_std = diff, minibatch_std
+        self.lags = tuple(k for k in lags if k < n_steps) if diff else ()
         self.embed = nn.Embedding(n_labels, embed_dim) if n_labels else None
-        c_in = n_sites * (2 if diff else 1) + (embed_dim if n_labels else 0)
+        c_in = n_sites * (1 + len(self.lags)) + (embed_dim if n_labels else 0)
         pad = kernel_size // 2
         layers: list[nn.Module] = [nn.Conv1d(c_in, channels, kernel_size, padding=pad)]
         layers.append(nn.LeakyReLU(0.2))
@@ -228,8 +235,8 @@ class Critic(nn.Module):
         group, so the scores equal those of separate calls, at a fraction of the overhead.
         """
         parts = [x]
-        if self.diff:
-            parts.append(torch.diff(x, dim=2, prepend=x[:, :, :1]))
+        for k in self.lags:  # x[t] - x[t - k], with x[t - k] := x[0] before the day starts
+            parts.append(x - torch.cat([x[:, :, :1].expand(-1, -1, k), x[:, :, :-k]], dim=2))
         if self.embed is not None:
             if labels is None:
                 raise ValueError("this critic is conditional: labels are required")

@@ -49,7 +49,7 @@ def test_recipe_rejects_unknown_names_and_layers_sections():
         sg.recipe("solar")
     model, train = with_recipe("pv", {"channels": 8}, {"steps": 5})
     assert model["channels"] == 8 and train["steps"] == 5 and train["condition"] == "season"
-    assert RECIPES["pv"]["train"]["steps"] == 6000  # the recipe itself is untouched
+    assert RECIPES["pv"]["train"]["steps"] == 9000  # the recipe itself is untouched
 
 
 def test_smard_sample_loads_with_capacity_max():

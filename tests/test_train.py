@@ -82,6 +82,41 @@ def test_models_shapes_range_and_no_batchnorm():
         assert Critic(2, n_steps, 8)(torch.rand(2, 2, n_steps)).shape == (2,)
 
 
+def test_critic_sees_the_changes_at_its_lags():
+    """lags (1,) is the first difference; longer lags add x[t] - x[t - k] channels (taking
+    x[t - k] as the day's first value before the day's k-th step)."""
+    torch.manual_seed(0)
+    assert Critic(2, 24, 8).lags == (1,) and Critic(2, 24, 8, diff=False).lags == ()
+    d = Critic(2, 24, 8, lags=(1, 3, 30))  # a lag past the day is dropped
+    assert d.lags == (1, 3) and d.body[0].in_channels == 2 * 3
+    x = torch.rand(4, 2, 24)
+    assert d(x).shape == (4,)
+    seen = []  # what the first convolution reads
+    hook = d.body[0].register_forward_hook(lambda m, i, o: seen.append(i[0]))
+    d(x)
+    hook.remove()
+    lag3 = seen[0][:, 2 * 2 + 0]  # channels: 2 sites, then 2 lag-1, then 2 lag-3
+    assert torch.equal(lag3[:, 3:], x[:, 0, 3:] - x[:, 0, :-3])
+    assert torch.equal(lag3[:, :3], x[:, 0, :3] - x[:, 0, :1])
+    # the default is the former first-difference critic, weight for weight
+    torch.manual_seed(1)
+    a = Critic(2, 24, 8)
+    torch.manual_seed(1)
+    b = Critic(2, 24, 8, lags=(1,))
+    assert torch.equal(a(x), b(x))
+    assert torch.equal(
+        torch.diff(x, dim=2, prepend=x[:, :, :1]),
+        x - torch.cat([x[:, :, :1], x[:, :, :-1]], dim=2),
+    )
+
+
+def test_critic_lags_are_checked():
+    assert T.ModelConfig(critic_lags=[1, 3, 6]).critic_lags == [1, 3, 6]
+    for bad in ([], [0], [1, 1], [1.5], "3", [True]):
+        with pytest.raises(ScengenError, match="critic_lags"):
+            T.ModelConfig(critic_lags=bad)
+
+
 def test_noise_modulation_scales_the_noise_maps():
     torch.manual_seed(0)
     g = Generator(2, 24, latent_dim=4, channels=8, noise_channels=3, noise_modulation=True)
@@ -570,8 +605,10 @@ def test_validation_scores_keep_the_best_weights_and_stop_early(wind_csv, tmp_pa
         rows = list(csv.DictReader(f))
     scored = [r for r in rows if r["val_score"]]
     assert [int(r["step"]) for r in scored] == list(range(4, meta["step"] + 1, 4))
-    scores = [float(r["val_score"]) for r in scored]
-    best = int(scored[int(np.argmin(scores))]["step"])
+    # the best is the lowest score in the learning-rate decay (from step 40 x 0.5 = 20)
+    decay = [r for r in scored if int(r["step"]) >= 20]
+    scores = [float(r["val_score"]) for r in decay]
+    best = int(decay[int(np.argmin(scores))]["step"])
     assert meta["best_step"] == best
     assert meta["validation"]["best_score"] == pytest.approx(min(scores), rel=1e-5)
     for r in scored:
@@ -619,11 +656,12 @@ def test_training_stops_when_validation_stops_improving(wind_csv, tmp_path, monk
     assert ckpt["early_stopped"] is True and ckpt["calibration"]
     ss = generate(tmp_path / "r", 5, seed=0)
     assert ss.metadata["checkpoint_complete"] is True and ss.metadata["incomplete"] is None
-    # with a learning-rate decay from step 20, only validations in the decay count: the run
-    # goes on to step 20 + 2 validations x 2 steps although the best was at step 8
+    # with a learning-rate decay from step 20, only validations in the decay count: the lower
+    # score at step 8 cannot win, the best is step 20's, and the run stops 2 validations later
     script = iter([5.0, 3.0, 4.0, 2.0] + [3.0] * 20)
     meta = run(wind_csv, tmp_path / "d", steps=40, val_every=2, patience=2, lr_decay_from=0.5)
-    assert meta["step"] == 24 and meta["best_step"] == 8
+    assert meta["step"] == 24 and meta["best_step"] == 20
+    assert meta["validation"]["best_score"] == 3.0
 
 
 def test_validation_state_resumes_exactly(wind_csv, tmp_path):

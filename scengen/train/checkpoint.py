@@ -49,6 +49,7 @@ def build_models(
         embed_dim=m.embed_dim,
         kernel_size=m.kernel_size,
         diff=m.critic_diff,
+        lags=tuple(m.critic_lags),
         minibatch_std=m.minibatch_std,
     )
     return g, d

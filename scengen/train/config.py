@@ -58,7 +58,12 @@ class ModelConfig:
     embed_dim : int, default 8
         Size of the label embedding of a conditional model.
     critic_diff : bool, default True
-        Feed the critic the first difference over time (ramps) as well as the profile.
+        Feed the critic the differences over time (ramps) as well as the profile.
+    critic_lags : list of int, default [1]
+        Lags [steps] of the differences the critic sees when ``critic_diff`` is on: ``[1]`` is
+        the hourly ramp; ``[1, 3, 6]`` also shows it the 3-step and 6-step changes, whose spread
+        is the within-day autocorrelation at those lags
+        (:math:`E(x_{t+k} - x_t)^2 = 2\\sigma^2 (1 - \\rho_k)` for a stationary series).
     minibatch_std : bool, default True
         Give the critic the across-batch standard deviation of its features (against mode
         collapse and under-dispersion).
@@ -80,6 +85,7 @@ class ModelConfig:
     kernel_size: int = 5
     embed_dim: int = 8
     critic_diff: bool = True
+    critic_lags: list[int] = field(default_factory=lambda: [1])
     minibatch_std: bool = True
     noise_channels: int = 8
     output_margin: float = 0.05
@@ -104,6 +110,17 @@ class ModelConfig:
             raise ScengenError(f"model.noise_channels = {self.noise_channels} must be >= 0")
         if self.kernel_size < 1 or self.kernel_size % 2 == 0:
             raise ScengenError(f"model.kernel_size = {self.kernel_size} must be an odd number >= 1")
+        lags = self.critic_lags
+        if (
+            not isinstance(lags, (list, tuple))
+            or not lags
+            or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in lags)
+            or len(set(lags)) != len(lags)
+        ):
+            raise ScengenError(
+                f"model.critic_lags = {lags!r} must be a list of distinct whole numbers >= 1"
+            )
+        self.critic_lags = [int(k) for k in lags]
 
 
 @dataclass

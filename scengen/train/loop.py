@@ -539,7 +539,9 @@ def _train_loop(
     t0 = time.perf_counter()
     first_step = step
     stopped_by: str | None = None  # "max_minutes" or "validation": before train.steps
-    # the run may stop early only once `patience` validations have seen the learning rate decay
+    # the best weights are chosen among the validations in the decay of the learning rate (at the
+    # full rate the weights still swing, and a lucky early score would win on noise); the run may
+    # stop early only once `patience` of them have not improved
     decay_start = 0.0 if cfg.lr_decay_from is None else cfg.lr_decay_from * cfg.steps
     nets.gen.train()
     nets.critic.train()
@@ -557,7 +559,8 @@ def _train_loop(
             if val is not None and step % cfg.val_every == 0:  # score on the validation days
                 g = nets.ema_gen if nets.ema_gen is not None else nets.gen
                 scores = val.scores(g)
-                val.update(step, scores["val_score"], g)
+                if step >= decay_start:  # the best weights are chosen once the LR decays
+                    val.update(step, scores["val_score"], g)
             elapsed = elapsed_before + time.perf_counter() - t0
             if step % cfg.log_every == 0 or step == cfg.steps:  # log the window's mean losses
                 m = acc / max(n_acc, 1)

@@ -20,9 +20,12 @@ The validation score is their mean, each divided by its limit on the quality bar
     s = \\tfrac13 \\left( \\frac{r_W}{1.0} + \\frac{r_{ACF}}{1.5} + \\frac{r_R}{1.5} \\right)
     \\quad [-]
 
-The lowest score so far marks the best step; its generator weights are what the model samples
-with, and training stops early once ``train.patience`` validations in a row have not improved
-it. The test days are never used here.
+The lowest score among the validations in the decay of the learning rate (from
+``train.lr_decay_from``; all of them without a decay) marks the best step: at the full rate the
+weights still swing from one validation to the next, and an early, immature step could win on
+the noise of a few validation days. The best step's generator weights are what the model
+samples with, and training stops early once ``train.patience`` of those validations in a row
+have not improved it. The test days are never used here.
 """
 
 from __future__ import annotations
