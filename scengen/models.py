@@ -64,6 +64,11 @@ class Generator(nn.Module):
         (``softplus`` of a 1x1 convolution), so that the local variability depends on the
         state of the day: a scale mixture, which gives ramps the heavy tails of measured data
         (many near-flat hours, a few large ramps) instead of Gaussian ones.
+    final_kernel : int or None
+        Temporal kernel of the last two convolutions, the ones after the per-step noise maps
+        (``None``: ``kernel_size``). One step's noise reaches ``final_kernel - 1`` steps to
+        either side, so the per-step variability is correlated up to lag
+        ``2 (final_kernel - 1)`` (8 steps for 5, 4 for 3).
     scale_noise : bool
         Add a noise map after every upsampling block, at that block's resolution, with a
         learned per-channel scale that starts at 0 (as StyleGAN does). Without it, variability
@@ -85,6 +90,7 @@ class Generator(nn.Module):
         output_margin: float = 0.0,
         noise_modulation: bool = False,
         scale_noise: bool = False,
+        final_kernel: int | None = None,
     ) -> None:
         super().__init__()
         self.n_sites, self.n_steps, self.latent_dim = n_sites, n_steps, latent_dim
@@ -116,11 +122,12 @@ class Generator(nn.Module):
         self.scale_gain = nn.ParameterList(
             [nn.Parameter(torch.zeros(1, channels, 1)) for _ in self.scale_lengths]
         )
+        k_f = kernel_size if final_kernel is None else final_kernel
         self.final = nn.Sequential(
-            nn.Conv1d(channels + noise_channels, channels, kernel_size, padding=pad),
+            nn.Conv1d(channels + noise_channels, channels, k_f, padding=k_f // 2),
             nn.LeakyReLU(0.2),
         )
-        self.out = nn.Conv1d(channels, n_sites, kernel_size, padding=pad)
+        self.out = nn.Conv1d(channels, n_sites, k_f, padding=k_f // 2)
         self.noise_gain = (
             nn.Conv1d(channels, noise_channels, 1) if noise_modulation and noise_channels else None
         )

@@ -61,6 +61,7 @@ _MODEL = {
     "channels": 32,
     "critic_channels": 48,
     "kernel_size": 5,
+    "final_kernel": 3,
     "critic_diff": True,
     "minibatch_std": True,
     "output_margin": 0.05,

@@ -115,6 +115,30 @@ def test_critic_lags_are_checked():
     for bad in ([], [0], [1, 1], [1.5], "3", [True]):
         with pytest.raises(ScengenError, match="critic_lags"):
             T.ModelConfig(critic_lags=bad)
+    for bad in (2, 0, True, 3.0, 101):
+        with pytest.raises(ScengenError, match="final_kernel"):
+            T.ModelConfig(final_kernel=bad)
+
+
+def test_final_kernel_sets_how_far_the_step_noise_reaches():
+    """The last two convolutions take final_kernel: one step's noise moves the output at most
+    final_kernel - 1 steps away; None keeps kernel_size, weight for weight."""
+    torch.manual_seed(0)
+    a = Generator(2, 24, latent_dim=4, channels=8, noise_channels=1, kernel_size=5)
+    torch.manual_seed(0)
+    b = Generator(2, 24, 4, 8, noise_channels=1, kernel_size=5, final_kernel=None)
+    z = torch.randn(3, a.input_dim)
+    assert torch.equal(a(z), b(z))
+    for k in (3, 5):
+        g = Generator(2, 24, 4, 8, noise_channels=1, kernel_size=5, final_kernel=k)
+        assert g.out.kernel_size == (k,) and g.final[0].kernel_size == (k,)
+        z2 = z.clone()
+        z2[:, 4 + 12] += 1.0  # the noise at step 12 only
+        moved = (g(z2) - g(z)).abs().amax(dim=(0, 1)) > 0
+        reach = k - 1  # (k - 1) / 2 per convolution, two convolutions
+        assert moved[12] and set(torch.nonzero(moved).flatten().tolist()) <= set(
+            range(12 - reach, 13 + reach)
+        )
 
 
 def test_noise_modulation_scales_the_noise_maps():

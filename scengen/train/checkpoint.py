@@ -40,6 +40,7 @@ def build_models(
         output_margin=m.output_margin,
         noise_modulation=m.noise_modulation,
         scale_noise=m.scale_noise,
+        final_kernel=m.final_kernel,
     )
     d = Critic(
         n_sites,

@@ -74,6 +74,9 @@ class ModelConfig:
     noise_modulation : bool, default True
         Scale the per-step noise maps by gains computed from the day's features (heavy-tailed,
         state-dependent ramps).
+    final_kernel : int or None, default None
+        Temporal kernel [steps] (odd) of the generator's last two convolutions, after the
+        per-step noise maps; ``None`` is ``kernel_size``.
     scale_noise : bool, default False
         Add a noise map at every resolution of the generator (variability at the intermediate
         time scales); see :class:`scengen.models.Generator`.
@@ -91,6 +94,7 @@ class ModelConfig:
     output_margin: float = 0.05
     noise_modulation: bool = True
     scale_noise: bool = False
+    final_kernel: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("latent_dim", "channels", "critic_channels", "embed_dim"):
@@ -110,6 +114,17 @@ class ModelConfig:
             raise ScengenError(f"model.noise_channels = {self.noise_channels} must be >= 0")
         if self.kernel_size < 1 or self.kernel_size % 2 == 0:
             raise ScengenError(f"model.kernel_size = {self.kernel_size} must be an odd number >= 1")
+        fk = self.final_kernel
+        if fk is not None and (
+            isinstance(fk, bool)
+            or not isinstance(fk, int)
+            or fk < 1
+            or fk % 2 == 0
+            or fk > MAX_KERNEL
+        ):
+            raise ScengenError(
+                f"model.final_kernel = {fk!r} must be an odd number from 1 to {MAX_KERNEL}"
+            )
         lags = self.critic_lags
         if (
             not isinstance(lags, (list, tuple))
