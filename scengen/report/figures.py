@@ -200,7 +200,7 @@ def _fig_validation(m: pd.DataFrame, best_step: int | None = None) -> Figure:
     ax.plot(step, v["val_score"].to_numpy(float), color=GENERATED, lw=1.6, marker=".")
     ax.axhline(1.0, color="k", lw=0.8, ls=":")
     ax.set_yscale("log")
-    ax.set_title("validation score: mean of ratio / limit", fontsize=9)
+    ax.set_title("validation score: worst ratio / limit", fontsize=9)
     ax.set_ylabel("score [-]")
     for ax in axes:
         if best_step is not None:
