@@ -170,12 +170,13 @@ def split_check(
 ) -> dict[str, float | tuple[float, float]]:
     r"""Where this split's yardsticks fall among ``n_splits`` random re-splits of the same days.
 
-    The bar divides by two numbers that depend on which days were held out: the held-out days'
-    median nearest-training-day distance (nearest-day criterion) and the ramp W1 between the
-    training and the held-out days (ramp criterion). For each, ``(value, quantile)``: this
-    split's value [p.u., p.u./step] and the share of random splits (same sizes) below it. A
-    quantile near 1 for the nearest day, or near 0 for the ramps, makes the criterion strict
-    on this split for any generator (e.g. one that draws new days from the true distribution).
+    The bar divides by numbers that depend on which days were held out: the held-out days'
+    median nearest-training-day distance (nearest-day criterion), the ramp W1 (ramp criterion)
+    and the ACF error (ACF criterion) between the training and the held-out days. For each,
+    ``(value, quantile)``: this split's value [p.u., p.u./step, -] and the share of random
+    splits (same sizes) below it. A quantile near 1 for the nearest day, or near 0 for the ramps
+    or the ACF, makes the criterion strict on this split for any generator (e.g. one that draws
+    new days from the true distribution).
 
     ``fresh_day_nn_ratio`` is what such a generator scores on the nearest-day criterion, with
     the training days standing in for its draws: the median distance of each training day to
@@ -191,18 +192,21 @@ def split_check(
     days = np.concatenate([t, h])
     n_h = len(h)
     rng = np.random.default_rng(seed)
-    nn, ramp = [], []
+    nn, ramp, acf = [], [], []
     for _ in range(n_splits):
         p = rng.permutation(len(days))
         test, rest = days[p[:n_h]], days[p[n_h:]]
         nn.append(np.median(ev.nearest_distances(test, rest)))
         ramp.append(ev.ramp_wasserstein(rest, None, test, None))
+        acf.append(ev.autocorrelation_error(rest, None, test, None, lags=ACF_LAGS))
     nn_now = float(np.median(ev.nearest_distances(h, t)))
     ramp_now = ev.ramp_wasserstein(t, None, h, None)
+    acf_now = ev.autocorrelation_error(t, None, h, None, lags=ACF_LAGS)
     return {
         "fresh_day_nn_ratio": float(np.median(ev.leave_one_out_distances(t)) / nn_now),
         "heldout_nn_distance": (nn_now, float(np.mean(np.array(nn) < nn_now))),
         "history_ramp_w1": (ramp_now, float(np.mean(np.array(ramp) < ramp_now))),
+        "history_acf_error": (acf_now, float(np.mean(np.array(acf) < acf_now))),
     }
 
 
@@ -397,6 +401,12 @@ def print_row(name: str, r: dict[str, Any], recipe: str, why: str, gen_seeds: in
             f"strict ramp criterion); new days drawn like the training days would score "
             f"{sc['fresh_day_nn_ratio']:.3f} on the nn criterion"
         )
+        if "history_acf_error" in sc:  # runs printed by an older version lack it
+            v, qt = sc["history_acf_error"]
+            print(
+                f"  info  history ACF error {v:.4f}: the {qt:.0%} quantile of random splits "
+                "(low: strict ACF criterion)"
+            )
     if r["w1_ratio_generation_seeds"]:
         spread = ", ".join(f"{v:.4f}" for v in r["w1_ratio_generation_seeds"])
         print(f"  W1 / history W1 for generation seeds 0-{gen_seeds - 1}: {spread}")

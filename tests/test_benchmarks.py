@@ -56,6 +56,13 @@ def test_split_check_ranks_the_split_among_random_splits(quality):
     rng = np.random.default_rng(1).permutation(160)  # a random split: a middling quantile
     sc = quality.split_check(_set(days[rng[40:]]), _set(days[rng[:40]]), seed=0, n_splits=50)
     assert 0.02 < sc["heldout_nn_distance"][1] < 0.98 and 0.02 < sc["history_ramp_w1"][1] < 0.98
+    assert 0.02 < sc["history_acf_error"][1] < 0.98
+    # training days that are the held-out days twice over: the history's ACF error is 0, below
+    # every random split's (the ACF criterion is as strict as it can be)
+    h = days[rng[:40]]
+    sc = quality.split_check(_set(np.concatenate([h, h])), _set(h), seed=0, n_splits=50)
+    value, q = sc["history_acf_error"]
+    assert value < 1e-12 and q == 0.0
 
 
 def test_fresh_day_yardstick_is_the_training_days_leave_one_out_distance(quality, monkeypatch):
