@@ -187,8 +187,8 @@ class Critic(nn.Module):
         Also feed differences over time (ramp rates) as input channels.
     lags : tuple of int
         Lags [steps] of those differences, ``x[t] - x[t - k]`` (``x[t] - x[0]`` for ``t < k``):
-        ``(1,)`` is the step-to-step ramp; longer lags show the critic the multi-step changes directly, whose
-        spread fixes the autocorrelation at that lag.
+        ``(1,)`` is the step-to-step ramp; longer lags show the critic the multi-step changes
+        directly, whose spread fixes the autocorrelation at that lag.
     minibatch_std : bool
         Append the across-batch standard deviation of the last features (a diversity signal that
         discourages mode collapse). It couples the samples of a batch; the gradient penalty is

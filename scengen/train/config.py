@@ -41,6 +41,12 @@ TRAIN_LIMITS = {
 }
 
 
+def _check_kernel(name: str, k: object) -> None:
+    """A convolution kernel [steps] of ``model.<name>``: an odd integer from 1 to MAX_KERNEL."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_KERNEL or k % 2 == 0:
+        raise ScengenError(f"model.{name} = {k!r} must be an odd number from 1 to {MAX_KERNEL}")
+
+
 @dataclass
 class ModelConfig:
     """Architecture (``model`` section of a config); see :mod:`scengen.models`.
@@ -106,25 +112,13 @@ class ModelConfig:
             raise ScengenError(
                 f"model.noise_channels = {self.noise_channels} must be <= {MAX_WIDTH}"
             )
-        if self.kernel_size > MAX_KERNEL:
-            raise ScengenError(f"model.kernel_size = {self.kernel_size} must be <= {MAX_KERNEL}")
         if not 0 <= self.output_margin < 0.5:
             raise ScengenError(f"model.output_margin = {self.output_margin} must be in [0, 0.5)")
         if self.noise_channels < 0:
             raise ScengenError(f"model.noise_channels = {self.noise_channels} must be >= 0")
-        if self.kernel_size < 1 or self.kernel_size % 2 == 0:
-            raise ScengenError(f"model.kernel_size = {self.kernel_size} must be an odd number >= 1")
-        fk = self.final_kernel
-        if fk is not None and (
-            isinstance(fk, bool)
-            or not isinstance(fk, int)
-            or fk < 1
-            or fk % 2 == 0
-            or fk > MAX_KERNEL
-        ):
-            raise ScengenError(
-                f"model.final_kernel = {fk!r} must be an odd number from 1 to {MAX_KERNEL}"
-            )
+        _check_kernel("kernel_size", self.kernel_size)
+        if self.final_kernel is not None:
+            _check_kernel("final_kernel", self.final_kernel)
         lags = self.critic_lags
         if (
             not isinstance(lags, (list, tuple))
